@@ -1,0 +1,64 @@
+"""Settings, read from the environment (prefix DMP_FHIR_, names from CONTRACT.md).
+
+Built inside create_app / the CLI, never at import, so tests pass their own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_PATH = Path(".dmp-fhir") / "dev-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DMP_FHIR_", extra="ignore")
+
+    mongodb_uri: str | None = None
+    db: str = "dmp"
+    base_url: str | None = None
+    jwt_secret: str | None = None
+    jwks_file: Path | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    # where the development key lives; relative to the working directory
+    dev_secret_file: Path = DEV_SECRET_PATH
+    max_page_size: int = 1000
+    default_page_size: int = 20
+
+    @property
+    def embedded(self) -> bool:
+        return not self.mongodb_uri
+
+    @property
+    def development_mode(self) -> bool:
+        """No configured key at all: tokens are signed with a local random key (CONTRACT.md)."""
+        return not self.jwt_secret and not self.jwks_file
+
+    def hs256_secret(self) -> str | None:
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.development_mode:
+            return load_or_create_dev_secret(self.dev_secret_file)
+        return None
+
+    def public_base(self, host: str = "127.0.0.1", port: int = 8080) -> str:
+        return (self.base_url or f"http://{host}:{port}/fhir").rstrip("/")
+
+
+def load_or_create_dev_secret(path: Path) -> str:
+    """The development key is made once and shared by `serve` and `token` through the file."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    # exclusive create: two processes starting together end up with the same key
+    try:
+        with open(path, "x") as f:
+            f.write(secret)
+        path.chmod(0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    return secret

@@ -1,0 +1,95 @@
+"""The error tree: every failure the server reports becomes one OperationOutcome.
+
+    FhirError                      (status, issue code)
+    ├── BadRequest                 400 invalid         malformed request, bad parameter
+    ├── Unauthorized               401 login           missing / invalid token
+    ├── Forbidden                  403 forbidden       valid actor, no right
+    ├── NotFound                   404 not-found
+    ├── MethodNotAllowed           405 not-supported
+    ├── Conflict                   409 conflict        id or version clash
+    ├── Gone                       410 deleted         read of a deleted resource
+    ├── PreconditionFailed         412 conflict        If-Match / conditional ambiguity
+    ├── Unprocessable              422 processing      valid JSON, invalid resource
+    └── ServiceUnavailable         503 transient       a required side effect (audit) failed
+
+The HTTP layer turns any of them into a response with one handler; nothing else builds
+OperationOutcomes for errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Issue:
+    diagnostics: str
+    code: str = "invalid"
+    severity: str = "error"
+    expression: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        issue: dict = {"severity": self.severity, "code": self.code, "diagnostics": self.diagnostics}
+        if self.expression:
+            issue["expression"] = list(self.expression)
+        return issue
+
+
+def operation_outcome(issues: list[Issue]) -> dict:
+    return {"resourceType": "OperationOutcome", "issue": [i.to_json() for i in issues]}
+
+
+class FhirError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, diagnostics: str, *, expression: str | list[str] | None = None,
+                 code: str | None = None, issues: list[Issue] | None = None):
+        super().__init__(diagnostics)
+        self.diagnostics = diagnostics
+        if isinstance(expression, str):
+            expression = [expression]
+        self.issues = issues or [Issue(diagnostics, code or self.code, "error", expression or [])]
+
+    def outcome(self) -> dict:
+        return operation_outcome(self.issues)
+
+
+class BadRequest(FhirError):
+    status, code = 400, "invalid"
+
+
+class Unauthorized(FhirError):
+    status, code = 401, "login"
+
+
+class Forbidden(FhirError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(FhirError):
+    status, code = 404, "not-found"
+
+
+class MethodNotAllowed(FhirError):
+    status, code = 405, "not-supported"
+
+
+class Conflict(FhirError):
+    status, code = 409, "conflict"
+
+
+class Gone(FhirError):
+    status, code = 410, "deleted"
+
+
+class PreconditionFailed(FhirError):
+    status, code = 412, "conflict"
+
+
+class Unprocessable(FhirError):
+    status, code = 422, "processing"
+
+
+class ServiceUnavailable(FhirError):
+    status, code = 503, "transient"
