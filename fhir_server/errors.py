@@ -6,9 +6,11 @@
     ├── Forbidden                  403 forbidden       valid actor, no right
     ├── NotFound                   404 not-found
     ├── MethodNotAllowed           405 not-supported
+    ├── NotAcceptable              406 not-supported   a format other than JSON
     ├── Conflict                   409 conflict        id or version clash
     ├── Gone                       410 deleted         read of a deleted resource
     ├── PreconditionFailed         412 conflict        If-Match / conditional ambiguity
+    ├── UnsupportedMediaType       415 not-supported   a body that is not FHIR JSON
     ├── Unprocessable              422 processing      valid JSON, invalid resource
     └── ServiceUnavailable         503 transient       a required side effect (audit) failed
 
@@ -75,6 +77,10 @@ class MethodNotAllowed(FhirError):
     status, code = 405, "not-supported"
 
 
+class NotAcceptable(FhirError):
+    status, code = 406, "not-supported"
+
+
 class Conflict(FhirError):
     status, code = 409, "conflict"
 
@@ -85,6 +91,10 @@ class Gone(FhirError):
 
 class PreconditionFailed(FhirError):
     status, code = 412, "conflict"
+
+
+class UnsupportedMediaType(FhirError):
+    status, code = 415, "not-supported"
 
 
 class Unprocessable(FhirError):

@@ -1,0 +1,47 @@
+"""Rendering: Outcome or FhirError → HTTP response with the FHIR headers (ETag, Last-Modified, Location)."""
+
+from __future__ import annotations
+
+from email.utils import format_datetime
+
+import orjson
+from fastapi.responses import Response
+
+from ..errors import FhirError, operation_outcome, Issue
+from ..services.context import Outcome
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+
+
+def fhir_response(body: dict | None, status: int = 200, headers: dict | None = None) -> Response:
+    content = orjson.dumps(body) if body is not None else b""
+    return Response(content, status_code=status, media_type=FHIR_JSON if body is not None else None,
+                    headers=headers)
+
+
+def render(out: Outcome, base_url: str, prefer_return: str) -> Response:
+    headers: dict[str, str] = {}
+    if out.version is not None:
+        headers["ETag"] = f'W/"{out.version}"'
+    if out.last_modified is not None:
+        headers["Last-Modified"] = format_datetime(out.last_modified, usegmt=True)
+    location = out.location(base_url)
+    if location and out.created:
+        headers["Location"] = location
+    return fhir_response(_body(out, prefer_return), out.status, headers)
+
+
+def _body(out: Outcome, prefer_return: str) -> dict | None:
+    if out.resource is None or out.resource.get("resourceType") == "Bundle":
+        return out.resource or out.message
+    if prefer_return == "minimal":
+        return None
+    if prefer_return == "OperationOutcome":
+        return out.message or operation_outcome([Issue(f"{out.resource_type}/{out.id} version {out.version} stored",
+                                                       "informational", "information")])
+    return out.resource
+
+
+def error_response(error: FhirError) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="dmp-fhir"'} if error.status == 401 else None
+    return fhir_response(error.outcome(), error.status, headers)

@@ -1,0 +1,75 @@
+"""Bearer tokens: verify (HS256 shared key, or RS256/ES256 from a JWKS file) and, in development, mint."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from jose import JWTError, jwt
+
+from ..config import Settings
+from ..errors import BadRequest, Unauthorized
+from .actor import ACCESS_MODES, Actor, actor_from_claims
+
+DEFAULT_SCOPES = {"Practitioner": "user/*.cruds", "Patient": "patient/*.cruds", "RelatedPerson": "patient/*.cruds",
+                  "Organization": "system/*.cruds", "Device": "system/*.cruds"}
+
+
+class TokenService:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.secret = settings.hs256_secret()
+        self.jwks = json.loads(settings.jwks_file.read_text()) if settings.jwks_file else None
+
+    def verify(self, token: str) -> Actor:
+        claims = self._decode(token)
+        return actor_from_claims(claims)
+
+    def _decode(self, token: str) -> dict:
+        try:
+            header = jwt.get_unverified_header(token)
+        except JWTError:
+            raise Unauthorized("malformed bearer token") from None
+        alg = header.get("alg")
+        if alg == "HS256" and self.secret:
+            key, algorithms = self.secret, ["HS256"]
+        elif alg in ("RS256", "ES256") and self.jwks:
+            key, algorithms = self.jwks, [alg]
+        else:
+            # 'none' and any algorithm we were not configured for
+            raise Unauthorized(f"token algorithm '{alg}' is not accepted")
+        options = {"verify_aud": bool(self.settings.jwt_audience), "require_exp": True}
+        try:
+            return jwt.decode(token, key, algorithms=algorithms, audience=self.settings.jwt_audience,
+                              issuer=self.settings.jwt_issuer, options=options)
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("token expired") from None
+        except JWTError as e:
+            raise Unauthorized(f"invalid token: {e}") from None
+
+    def mint(self, sub: str, *, scope: str | None = None, mode: str = "normal", reason: str | None = None,
+             organization: str | None = None, ttl_seconds: int = 3600) -> str:
+        """A signed development token (CONTRACT.md `dmp-fhir token`, `POST /dev/token`)."""
+        if not self.secret:
+            raise BadRequest("tokens can be minted only with an HS256 key (development mode or DMP_FHIR_JWT_SECRET)")
+        if mode not in ACCESS_MODES:
+            raise BadRequest(f"unknown mode '{mode}' (expected one of {', '.join(ACCESS_MODES)})")
+        if mode == "bris_de_glace" and not (reason or "").strip():
+            raise BadRequest("mode bris_de_glace needs a reason")
+        now = int(time.time())
+        claims = {"sub": sub, "scope": scope or DEFAULT_SCOPES.get(sub.split("/", 1)[0], ""),
+                  "purpose_of_use": mode, "iat": now, "exp": now + ttl_seconds, "jti": uuid.uuid4().hex}
+        if reason:
+            claims["access_reason"] = reason
+        if organization:
+            claims["organization"] = organization
+        if self.settings.jwt_issuer:
+            claims["iss"] = self.settings.jwt_issuer
+        if self.settings.jwt_audience:
+            claims["aud"] = self.settings.jwt_audience
+        try:
+            actor_from_claims(claims)  # refuse to mint what verify would refuse
+        except Unauthorized as e:
+            raise BadRequest(e.diagnostics) from None
+        return jwt.encode(claims, self.secret, algorithm="HS256")

@@ -1,0 +1,87 @@
+"""The CapabilityStatement, generated from what the server implements (types, interactions, search
+parameters), so that it cannot claim what the code does not do. `capability/` holds the published copy."""
+
+from __future__ import annotations
+
+from .config import Settings
+from .fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
+from .search.registry import registry
+
+SOFTWARE_VERSION = "0.1.0"
+READ_INTERACTIONS = ["read", "vread", "search-type", "history-instance", "history-type"]
+WRITE_INTERACTIONS = ["create", "update", "patch", "delete"]
+RESULT_PARAMETERS = ["_count", "_sort", "_total", "_summary", "_elements", "_include", "_revinclude"]
+
+
+def capability_statement(settings: Settings) -> dict:
+    return {
+        "resourceType": "CapabilityStatement",
+        "id": "dmp-fhir-server",
+        "url": "https://dmp-fhir-server.example/fhir/CapabilityStatement/dmp-fhir-server",
+        "name": "DmpFhirServer",
+        "title": "dmp-fhir-server: the French DMP over FHIR R4, privacy rules enforced by the server",
+        "status": "active",
+        "date": "2026-11-22",
+        "publisher": "dmp-fhir-server",
+        "kind": "instance",
+        "software": {"name": "dmp-fhir-server", "version": SOFTWARE_VERSION},
+        "implementation": {"description": "dmp-fhir-server", **({"url": settings.base_url} if settings.base_url else {})},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "patchFormat": ["application/json-patch+json", "application/fhir+json"],
+        "rest": [_rest()],
+    }
+
+
+def _rest() -> dict:
+    return {
+        "mode": "server",
+        "security": {
+            "cors": False,
+            "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                     "code": "SMART-on-FHIR"}]}],
+            "description": "Bearer JWT (HS256 shared key or RS256/ES256 from a JWKS); SMART v2 scopes per "
+                           "interaction; claims sub, scope, purpose_of_use, access_reason, organization.",
+        },
+        "resource": [_resource(t) for t in SUPPORTED_TYPES],
+        "interaction": [{"code": c} for c in ("transaction", "batch", "history-system", "search-system")],
+        "searchParam": [_search_param(p) for p in _common_params()],
+    }
+
+
+def _resource(resource_type: str) -> dict:
+    writable = resource_type not in SERVER_WRITTEN_TYPES
+    interactions = READ_INTERACTIONS + (WRITE_INTERACTIONS if writable else [])
+    params = registry().params_for(resource_type)
+    entry = {
+        "type": resource_type,
+        "interaction": [{"code": c} for c in interactions],
+        "versioning": "versioned-update",
+        "readHistory": True,
+        "updateCreate": writable,
+        "conditionalCreate": writable,
+        "conditionalRead": "not-supported",
+        "conditionalUpdate": writable,
+        "conditionalDelete": "single" if writable else "not-supported",
+        "searchInclude": sorted(_includes(resource_type, params)),
+        "searchParam": [_search_param(p) for code, p in sorted(params.items()) if not code.startswith("_")],
+    }
+    return entry
+
+
+def _includes(resource_type: str, params: dict) -> list[str]:
+    return [f"{resource_type}:{code}" for code, p in params.items() if p.type == "reference"]
+
+
+def _common_params() -> list:
+    params = registry().params_for("Patient")
+    return [p for code, p in sorted(params.items()) if code.startswith("_")]
+
+
+def _search_param(p) -> dict:
+    out = {"name": p.code, "type": p.type}
+    if getattr(p, "url", None):
+        out["definition"] = p.url
+    if getattr(p, "description", None):
+        out["documentation"] = p.description
+    return out

@@ -1,0 +1,98 @@
+"""dmp-fhir serve | seed | token | capability"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import orjson
+
+from .config import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dmp-fhir", description="FHIR R4 server for the French DMP")
+    sub = parser.add_subparsers(required=True, metavar="command")
+
+    serve = sub.add_parser("serve", help="start the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--no-seed", action="store_true", help="do not load seed_data/ on the embedded store")
+    serve.set_defaults(run=_serve)
+
+    seed = sub.add_parser("seed", help="load seed_data/ into the configured store")
+    seed.set_defaults(run=_seed)
+
+    token = sub.add_parser("token", help="print a signed development JWT")
+    token.add_argument("--as", dest="sub", required=True, help="e.g. Practitioner/ID, Patient/ID, Device/ID")
+    token.add_argument("--mode", default="normal", choices=["normal", "bris_de_glace", "centre_15"])
+    token.add_argument("--reason")
+    token.add_argument("--scope", help="SMART scopes (default by actor kind, e.g. user/*.cruds)")
+    token.add_argument("--organization", help="Organization/ID the professional acts for")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    token.set_defaults(run=_token)
+
+    capability = sub.add_parser("capability", help="print the CapabilityStatement")
+    capability.set_defaults(run=_capability)
+    return parser
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    from .main import create_app, open_store
+    from .seeding import load_seed
+
+    settings = Settings()
+    store = open_store(settings)
+    seeded = 0
+    if store.embedded and not args.no_seed:
+        seeded = load_seed(store, settings.model_copy(update={"base_url": settings.public_base(args.host, args.port)}))
+    base = settings.public_base(args.host, args.port)
+    how = "POST /dev/token or `dmp-fhir token --as Practitioner/ID`" if settings.development_mode \
+        else "from your identity provider"
+    seed_note = f", {seeded} seed resources" if seeded else ""
+    print(f"dmp-fhir: {store.kind} store{seed_note}; FHIR base {base}; token: {how}", flush=True)
+    uvicorn.run(create_app(settings, store=store), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _seed(args) -> int:
+    from .main import open_store
+    from .seeding import load_seed
+
+    settings = Settings()
+    store = open_store(settings)
+    count = load_seed(store, settings)
+    print(f"dmp-fhir: {count} seed resources loaded into the {store.kind} store")
+    return 0
+
+
+def _token(args) -> int:
+    from .auth.tokens import TokenService
+    from .errors import FhirError
+
+    try:
+        token = TokenService(Settings()).mint(args.sub, scope=args.scope, mode=args.mode, reason=args.reason,
+                                              organization=args.organization, ttl_seconds=args.ttl)
+    except FhirError as e:
+        print(f"dmp-fhir token: {e.diagnostics}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def _capability(args) -> int:
+    from .capability import capability_statement
+
+    sys.stdout.write(orjson.dumps(capability_statement(Settings()), option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

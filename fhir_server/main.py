@@ -1,0 +1,40 @@
+"""The composition root: create_app(settings) wires store, tokens, capability and routes. No I/O at import."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+
+from .api import errors as api_errors
+from .api.routes import request_id, router
+from .auth.tokens import TokenService
+from .capability import capability_statement
+from .config import Settings
+from .fhir_types import SUPPORTED_TYPES
+from .search.indexes import index_declarations
+from .storage.mongo import MongoStore
+
+
+def open_store(settings: Settings) -> MongoStore:
+    store = MongoStore.connect(settings.mongodb_uri, settings.db)
+    store.ensure_indexes({t: index_declarations(t) for t in SUPPORTED_TYPES})
+    return store
+
+
+def create_app(settings: Settings | None = None, *, store: MongoStore | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="dmp-fhir-server", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.store = store or open_store(settings)
+    app.state.tokens = TokenService(settings)
+    app.state.capability = capability_statement(settings)
+    api_errors.install(app)
+    app.include_router(router)
+
+    @app.middleware("http")
+    async def tag_request(request: Request, call_next):
+        request.state.request_id = request_id(request)
+        response = await call_next(request)
+        response.headers["X-Request-Id"] = request.state.request_id
+        return response
+
+    return app

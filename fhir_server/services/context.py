@@ -1,0 +1,65 @@
+"""What every service receives (Context, Interaction) and returns (Outcome).
+
+An Interaction is one FHIR REST interaction, whether it came over HTTP or as a Bundle entry, so that
+batch and transaction entries go through exactly the same code as direct requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..auth.actor import Actor
+from ..config import Settings
+from ..storage.mongo import MongoStore, UnitOfWork
+
+
+@dataclass
+class Interaction:
+    kind: str                       # read, vread, create, update, patch, delete, search-type, history-instance …
+    method: str
+    resource_type: str | None = None
+    id: str | None = None
+    version: str | None = None
+    operation: str | None = None    # name without '$'
+    params: list[tuple[str, str]] = field(default_factory=list)
+    body: Any = None                # parsed JSON
+    content_type: str = "application/fhir+json"
+    if_match: str | None = None
+    if_none_exist: str | None = None
+    if_none_match: str | None = None
+    lenient: bool = False
+    assigned_id: str | None = None  # a create whose id was chosen beforehand (transaction urn:uuid mapping)
+
+    @property
+    def conditional(self) -> bool:
+        return self.id is None and self.kind in ("update", "delete", "patch")
+
+
+@dataclass
+class Outcome:
+    status: int
+    resource: dict | None = None
+    resource_type: str | None = None
+    id: str | None = None
+    version: int | None = None
+    last_modified: datetime | None = None
+    created: bool = False
+    message: dict | None = None     # an informational OperationOutcome (delete, no-op …)
+
+    def location(self, base_url: str) -> str | None:
+        if self.id is None or self.version is None:
+            return None
+        return f"{base_url}/{self.resource_type}/{self.id}/_history/{self.version}"
+
+
+@dataclass
+class Context:
+    store: MongoStore
+    settings: Settings
+    actor: Actor
+    base_url: str
+    request_id: str = ""
+    uow: UnitOfWork | None = None   # set while a transaction Bundle runs
+    prefer_return: str = "representation"   # Prefer: return=minimal|representation|OperationOutcome

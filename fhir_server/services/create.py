@@ -1,0 +1,21 @@
+"""create: https://hl7.org/fhir/R4/http.html#create (and conditional create, #ccreate)"""
+
+from __future__ import annotations
+
+from .conditional import create_if_none_exist
+from .context import Context, Interaction, Outcome
+from .read import outcome_of
+from .writing import checked_body, new_id, store_version
+
+
+def create(ctx: Context, it: Interaction) -> Outcome:
+    body = checked_body(it.body, it.resource_type)
+    if it.if_none_exist is not None:
+        return create_if_none_exist(ctx, it.resource_type, body, it.if_none_exist, insert_new)
+    # the server assigns the id; one sent by the client is ignored (as HAPI does)
+    return insert_new(ctx, it.resource_type, it.assigned_id or new_id(), body)
+
+
+def insert_new(ctx: Context, resource_type: str, id: str, body: dict) -> Outcome:
+    stored = store_version(ctx, resource_type, id, body, None)
+    return outcome_of(stored, 201, created=True)

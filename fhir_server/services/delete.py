@@ -1,0 +1,37 @@
+"""delete (logical, history kept) and conditional delete: https://hl7.org/fhir/R4/http.html#delete"""
+
+from __future__ import annotations
+
+from ..errors import Conflict, NotFound, operation_outcome, Issue
+from .conditional import resolve_single
+from .context import Context, Interaction, Outcome
+from .writing import check_if_match, raise_conflict_as_412, store_version, tombstone
+
+
+def delete(ctx: Context, it: Interaction) -> Outcome:
+    if it.id is None:
+        match = resolve_single(ctx, it.resource_type, it.params, "delete")
+        if match is None:
+            return _message(200, f"no {it.resource_type} matched: nothing deleted")
+        return _delete(ctx, it.resource_type, match.id, it.if_match)
+    return _delete(ctx, it.resource_type, it.id, it.if_match)
+
+
+def _delete(ctx: Context, resource_type: str, id: str, if_match: str | None) -> Outcome:
+    current = ctx.store.read(resource_type, id)
+    if current is None:
+        raise NotFound(f"{resource_type}/{id} not found")
+    if current.deleted:
+        return _message(200, f"{resource_type}/{id} was already deleted")
+    check_if_match(if_match, current)
+    try:
+        stored = store_version(ctx, resource_type, id, tombstone(resource_type, id), current.version, deleted=True)
+    except Conflict as conflict:
+        raise_conflict_as_412(conflict, if_match)
+    out = _message(200, f"deleted {resource_type}/{id} (version {stored.version})")
+    out.resource_type, out.id, out.version, out.last_modified = resource_type, id, stored.version, stored.last_updated
+    return out
+
+
+def _message(status: int, text: str) -> Outcome:
+    return Outcome(status, message=operation_outcome([Issue(text, "informational", "information")]))

@@ -1,0 +1,93 @@
+"""history at instance, type and system level: https://hl7.org/fhir/R4/http.html#history"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from urllib.parse import urlencode
+
+import orjson
+
+from ..errors import BadRequest, NotFound
+from ..fhir_types import SUPPORTED_TYPES
+from .context import Context, Interaction, Outcome
+from .timeparse import parse_instant
+from .writing import instant
+
+ALLOWED = {"_count", "_since", "_page", "_format"}
+
+
+def history(ctx: Context, it: Interaction) -> Outcome:
+    params = dict(it.params)
+    unknown = set(params) - ALLOWED
+    if unknown:
+        raise BadRequest(f"unsupported history parameter(s): {', '.join(sorted(unknown))}")
+    count = _count(params.get("_count"), ctx.settings)
+    base_filter = _scope_filter(ctx, it)
+    if "_since" in params:
+        base_filter["lu"] = {"$gte": parse_instant(params["_since"], "_since")}
+    page_filter = _after(params.get("_page"))
+    docs = ctx.store.history({**base_filter, **page_filter} if page_filter else base_filter, limit=count + 1)
+    bundle = {"resourceType": "Bundle", "type": "history",
+              "link": [{"relation": "self", "url": _link(ctx, it, params)}],
+              "entry": [_entry(ctx, d) for d in docs[:count]]}
+    if it.kind == "history-instance":
+        bundle["total"] = ctx.store.count_history(base_filter)
+    if len(docs) > count:
+        next_params = {**params, "_page": _page_token(docs[count - 1])}
+        bundle["link"].append({"relation": "next", "url": _link(ctx, it, next_params)})
+    return Outcome(200, bundle)
+
+
+def _scope_filter(ctx: Context, it: Interaction) -> dict:
+    if it.kind == "history-instance":
+        if ctx.store.read(it.resource_type, it.id) is None:
+            raise NotFound(f"{it.resource_type}/{it.id} not found")
+        return {"type": it.resource_type, "id": it.id}
+    if it.kind == "history-type":
+        return {"type": it.resource_type}
+    return {"type": {"$in": list(SUPPORTED_TYPES)}}
+
+
+def _count(value: str | None, settings) -> int:
+    if value is None:
+        return settings.default_page_size
+    if not value.isdigit():
+        raise BadRequest(f"_count must be a non-negative integer, not '{value}'")
+    return max(1, min(int(value), settings.max_page_size))
+
+
+def _entry(ctx: Context, doc: dict) -> dict:
+    type_, id_, v = doc["type"], doc["id"], doc["v"]
+    method = "DELETE" if doc.get("deleted") else ("POST" if v == 1 else "PUT")
+    entry: dict = {"fullUrl": f"{ctx.base_url}/{type_}/{id_}"}
+    if not doc.get("deleted"):
+        entry["resource"] = doc["res"]
+    entry["request"] = {"method": method, "url": f"{type_}/{id_}" if method != "POST" else type_}
+    status = {"POST": "201 Created", "PUT": "200 OK", "DELETE": "204 No Content"}[method]
+    entry["response"] = {"status": status, "etag": f'W/"{v}"', "lastModified": instant(doc["lu"])}
+    return entry
+
+
+def _page_token(doc: dict) -> str:
+    raw = orjson.dumps([doc["lu"].isoformat(), doc["_id"]])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(token: str | None) -> dict:
+    """Keyset paging on (lu, _id) descending: new writes land before the first page, never inside."""
+    if not token:
+        return {}
+    try:
+        lu_text, key = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        lu = datetime.fromisoformat(lu_text)
+    except (ValueError, TypeError):
+        raise BadRequest("invalid _page token") from None
+    return {"$or": [{"lu": {"$lt": lu}}, {"lu": lu, "_id": {"$lt": key}}]}
+
+
+def _link(ctx: Context, it: Interaction, params: dict) -> str:
+    path = "/".join(p for p in (it.resource_type, it.id) if p)
+    path = f"{path}/_history" if path else "_history"
+    query = urlencode(params)
+    return f"{ctx.base_url}/{path}" + (f"?{query}" if query else "")

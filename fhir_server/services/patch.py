@@ -1,0 +1,44 @@
+"""patch with JSON Patch or FHIRPath Patch: https://hl7.org/fhir/R4/http.html#patch"""
+
+from __future__ import annotations
+
+from ..errors import BadRequest, Conflict
+from .conditional import resolve_single
+from .context import Context, Interaction, Outcome
+from .patch_formats import apply_fhirpath_patch, apply_json_patch
+from .read import current_or_error, outcome_of
+from .update import RETRIES
+from .writing import check_if_match, checked_body, raise_conflict_as_412, same_content, store_version
+
+JSON_PATCH = "application/json-patch+json"
+
+
+def patch(ctx: Context, it: Interaction) -> Outcome:
+    id = it.id
+    if id is None:
+        match = resolve_single(ctx, it.resource_type, it.params, "patch")
+        if match is None:
+            raise BadRequest(f"conditional patch: no {it.resource_type} matched")
+        id = match.id
+    for attempt in range(RETRIES):
+        current = current_or_error(ctx, it.resource_type, id)
+        check_if_match(it.if_match, current)
+        patched = checked_body(_apply(it, current.resource), it.resource_type)
+        if same_content(current.resource, patched):
+            return outcome_of(current)
+        try:
+            return outcome_of(store_version(ctx, it.resource_type, id, patched, current.version))
+        except Conflict as conflict:
+            # the patch is re-applied to the new current version unless the client pinned one
+            if it.if_match is not None or attempt == RETRIES - 1 or ctx.uow is not None:
+                raise_conflict_as_412(conflict, it.if_match)
+    raise AssertionError("unreachable")
+
+
+def _apply(it: Interaction, resource: dict) -> dict:
+    if it.content_type == JSON_PATCH:
+        return apply_json_patch(resource, it.body)
+    if isinstance(it.body, dict) and it.body.get("resourceType") == "Parameters":
+        return apply_fhirpath_patch(resource, it.body)
+    raise BadRequest(f"PATCH needs {JSON_PATCH} or a FHIRPath Patch Parameters resource "
+                     f"(got {it.content_type})")

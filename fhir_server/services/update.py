@@ -1,0 +1,58 @@
+"""update (and update-as-create, conditional update): https://hl7.org/fhir/R4/http.html#update"""
+
+from __future__ import annotations
+
+from ..errors import BadRequest, Conflict
+from .conditional import resolve_single
+from .context import Context, Interaction, Outcome
+from .create import insert_new
+from .read import outcome_of
+from .writing import (check_if_match, checked_body, expected_version, new_id, raise_conflict_as_412,
+                      same_content, store_version)
+
+# a lost compare-and-set without If-Match is retried against the new current version (last writer wins)
+RETRIES = 5
+
+
+def update(ctx: Context, it: Interaction) -> Outcome:
+    body = checked_body(it.body, it.resource_type)
+    if it.id is None:
+        return _conditional_update(ctx, it, body)
+    if body.get("id") is None:
+        raise BadRequest("the resource body must carry the id of the URL", expression=f"{it.resource_type}.id")
+    if body["id"] != it.id:
+        raise BadRequest(f"body id '{body['id']}' differs from the URL id '{it.id}'", expression=f"{it.resource_type}.id")
+    return replace(ctx, it.resource_type, it.id, body, it.if_match)
+
+
+def _conditional_update(ctx: Context, it: Interaction, body: dict) -> Outcome:
+    match = resolve_single(ctx, it.resource_type, it.params, "update")
+    if match is None:
+        if not body.get("id"):
+            return insert_new(ctx, it.resource_type, new_id(), body)
+        existing = ctx.store.read(it.resource_type, body["id"])
+        if existing is not None and not existing.deleted:
+            raise Conflict(f"{it.resource_type}/{body['id']} exists but does not match the conditional update")
+        return replace(ctx, it.resource_type, body["id"], body, it.if_match)
+    if body.get("id") not in (None, match.id):
+        raise BadRequest(f"body id '{body['id']}' differs from the matched resource '{match.id}'",
+                         expression=f"{it.resource_type}.id")
+    return replace(ctx, it.resource_type, match.id, body, it.if_match)
+
+
+def replace(ctx: Context, resource_type: str, id: str, body: dict, if_match: str | None) -> Outcome:
+    for attempt in range(RETRIES):
+        current = ctx.store.read(resource_type, id)
+        check_if_match(if_match, current)
+        if current is not None and not current.deleted and same_content(current.resource, body):
+            return outcome_of(current)
+        previous = expected_version(if_match) or (current.version if current else None)
+        try:
+            stored = store_version(ctx, resource_type, id, body, previous)
+        except Conflict as conflict:
+            if if_match is not None or attempt == RETRIES - 1 or ctx.uow is not None:
+                raise_conflict_as_412(conflict, if_match)
+            continue
+        created = current is None or current.deleted
+        return outcome_of(stored, 201 if created else 200, created=created)
+    raise AssertionError("unreachable")

@@ -1,0 +1,90 @@
+"""Shared by every write: server-owned metadata, index values, the versioned store write."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from ..errors import BadRequest, Conflict, PreconditionFailed
+from ..search.index import extract_index
+from ..storage.base import Stored, Write
+from ..storage.mongo import now_ms
+from ..validation.structure import validate_resource
+from .context import Context
+
+SERVER_META = ("versionId", "lastUpdated")
+
+
+def instant(t: datetime) -> str:
+    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def checked_body(body: object, resource_type: str) -> dict:
+    """Structure, types, unknown elements and required codes (400/422 with the element path)."""
+    return validate_resource(body, resource_type)
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """`W/"3"` or `"3"` or `3` → 3."""
+    if if_match is None:
+        return None
+    text = if_match.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if not text.isdigit():
+        raise BadRequest(f"If-Match must be a version ETag such as W/\"1\", not '{if_match[:40]}'")
+    return int(text)
+
+
+def check_if_match(if_match: str | None, current: Stored | None) -> None:
+    wanted = expected_version(if_match)
+    if wanted is None:
+        return
+    if current is None or current.deleted:
+        raise PreconditionFailed(f"If-Match {if_match} given but the resource does not exist")
+    if current.version != wanted:
+        raise PreconditionFailed(f"version conflict: If-Match is {wanted} but the current version is {current.version}")
+
+
+def same_content(a: dict, b: dict) -> bool:
+    """Equal but for the server-owned meta fields: an update that changes nothing makes no version."""
+    return _without_server_meta(a) == _without_server_meta(b)
+
+
+def _without_server_meta(resource: dict) -> dict:
+    out = dict(resource)
+    meta = {k: v for k, v in (out.get("meta") or {}).items() if k not in SERVER_META}
+    if meta:
+        out["meta"] = meta
+    else:
+        out.pop("meta", None)
+    return out
+
+
+def store_version(ctx: Context, resource_type: str, id: str, body: dict, previous: int | None,
+                  *, deleted: bool = False) -> Stored:
+    """Write version previous+1; a concurrent writer that got there first makes this a 409."""
+    last_updated = now_ms()
+    resource = dict(body)
+    resource["id"] = id
+    resource["meta"] = {**(body.get("meta") or {}), "versionId": str((previous or 0) + 1),
+                        "lastUpdated": instant(last_updated)}
+    index = {} if deleted else extract_index(resource)
+    write = Write(resource_type, id, resource, index, {}, previous, deleted)
+    return ctx.store.write(write, last_updated, ctx.uow)
+
+
+def tombstone(resource_type: str, id: str) -> dict:
+    return {"resourceType": resource_type, "id": id}
+
+
+def raise_conflict_as_412(conflict: Conflict, if_match: str | None) -> None:
+    """A lost compare-and-set is a 412 for a client that sent If-Match, a 409 otherwise."""
+    if if_match is not None:
+        raise PreconditionFailed(conflict.diagnostics) from conflict
+    raise conflict

@@ -1,0 +1,233 @@
+"""The MongoDB store: the only module that imports pymongo.
+
+Writes are versioned with a compare-and-set on `v` (never read-then-write in Python) and are
+atomic with their history entry:
+- on a replica set, inside a MongoDB transaction;
+- on the embedded store (mongomock: no sessions), under one process-wide lock, with an undo log
+  so that a failing unit of work (a transaction Bundle) leaves nothing behind;
+- on a standalone mongod (no transactions), history first, then the CAS on the current document,
+  with the history entry removed again if the CAS loses.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Callable, Iterator
+
+import pymongo
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from ..errors import Conflict, ServiceUnavailable
+from .base import Stored, Write
+
+HISTORY = "history"
+HISTORY_INDEXES = [
+    [("type", 1), ("id", 1), ("v", -1)],
+    [("type", 1), ("lu", -1), ("_id", -1)],
+    [("lu", -1), ("_id", -1)],
+]
+
+
+def now_ms() -> datetime:
+    """MongoDB keeps milliseconds: truncate so that meta.lastUpdated equals what is stored."""
+    t = datetime.now(timezone.utc)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+class UnitOfWork:
+    """A group of writes that lands whole or not at all."""
+
+    def __init__(self, session=None):
+        self.session = session
+        self.undo: list[Callable[[], None]] = []
+
+    def rollback(self) -> None:
+        for action in reversed(self.undo):
+            action()
+        self.undo.clear()
+
+
+class MongoStore:
+    def __init__(self, client, db_name: str, *, embedded: bool):
+        self.client = client
+        self.db = client[db_name]
+        self.embedded = embedded
+        self._lock = threading.RLock() if embedded else None
+        self._transactions = False if embedded else _supports_transactions(client)
+
+    @classmethod
+    def connect(cls, uri: str | None, db_name: str) -> "MongoStore":
+        if not uri:
+            import mongomock
+            return cls(mongomock.MongoClient(tz_aware=True), db_name, embedded=True)
+        client = pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+        return cls(client, db_name, embedded=False)
+
+    @property
+    def kind(self) -> str:
+        if self.embedded:
+            return "embedded (in-memory)"
+        return "MongoDB replica set" if self._transactions else "MongoDB standalone"
+
+    # -- plumbing -----------------------------------------------------------------------------
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Serialise access to mongomock (not thread-safe); map driver failures to 503."""
+        try:
+            if self._lock is None:
+                yield
+            else:
+                with self._lock:
+                    yield
+        except DuplicateKeyError:
+            raise
+        except PyMongoError as e:
+            raise ServiceUnavailable(f"storage unavailable: {type(e).__name__}") from e
+
+    def collection(self, name: str):
+        return self.db[name]
+
+    def ensure_indexes(self, declarations: dict[str, list[list[tuple[str, int]]]]) -> None:
+        with self._guard():
+            for name, key_lists in {**declarations, HISTORY: HISTORY_INDEXES}.items():
+                for keys in key_lists:
+                    self.db[name].create_index(keys)
+
+    # -- reads --------------------------------------------------------------------------------
+    def read(self, resource_type: str, id: str) -> Stored | None:
+        with self._guard():
+            doc = self.db[resource_type].find_one({"_id": id}, {"_idx": 0, "_acl": 0})
+        return Stored.from_doc(resource_type, doc) if doc else None
+
+    def read_doc(self, resource_type: str, id: str) -> dict | None:
+        """The full current document, server fields included (for the access policy)."""
+        with self._guard():
+            return self.db[resource_type].find_one({"_id": id})
+
+    def vread(self, resource_type: str, id: str, version: int) -> Stored | None:
+        with self._guard():
+            doc = self.db[HISTORY].find_one({"_id": f"{resource_type}/{id}/{version}"})
+        return Stored.from_doc(resource_type, doc) if doc else None
+
+    def find(self, resource_type: str, filter: dict, *, sort: list[tuple[str, int]] | None = None,
+             limit: int = 0, skip: int = 0, projection: dict | None = None) -> list[dict]:
+        with self._guard():
+            cursor = self.db[resource_type].find(filter, projection)
+            if sort:
+                cursor = cursor.sort(sort)
+            if skip:
+                cursor = cursor.skip(skip)
+            if limit:
+                cursor = cursor.limit(limit)
+            return list(cursor)
+
+    def count(self, resource_type: str, filter: dict, limit: int = 0) -> int:
+        with self._guard():
+            kwargs = {"limit": limit} if limit else {}
+            return self.db[resource_type].count_documents(filter, **kwargs)
+
+    def history(self, filter: dict, *, limit: int) -> list[dict]:
+        """History entries, newest first; `filter` is on type, id, lu and the paging key."""
+        with self._guard():
+            cursor = self.db[HISTORY].find(filter).sort([("lu", -1), ("_id", -1)]).limit(limit)
+            return list(cursor)
+
+    def count_history(self, filter: dict) -> int:
+        with self._guard():
+            return self.db[HISTORY].count_documents(filter)
+
+    # -- writes -------------------------------------------------------------------------------
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """All writes made through the yielded unit land together, or none does."""
+        if self._transactions:
+            with self._guard(), self.client.start_session() as session:
+                with session.start_transaction():
+                    yield UnitOfWork(session)
+            return
+        with self._guard():
+            uow = UnitOfWork()
+            try:
+                yield uow
+            except BaseException:
+                uow.rollback()
+                raise
+
+    def write(self, w: Write, last_updated: datetime, uow: UnitOfWork | None = None) -> Stored:
+        """Store one new version; raises Conflict when `expected_version` is not the current one."""
+        if uow is None:
+            with self.unit_of_work() as own:
+                return self.write(w, last_updated, own)
+        version = (w.expected_version or 0) + 1
+        current = {"_id": w.id, "v": version, "lu": last_updated, "deleted": w.deleted,
+                   "res": w.resource, "_idx": w.index, "_acl": w.acl}
+        history = {"_id": f"{w.resource_type}/{w.id}/{version}", "type": w.resource_type, "id": w.id,
+                   "v": version, "lu": last_updated, "deleted": w.deleted, "res": w.resource}
+        with self._guard():
+            self._insert_history(history, uow)
+            self._swap_current(w, current, uow)
+        return Stored.from_doc(w.resource_type, current)
+
+    def _insert_history(self, history: dict, uow: UnitOfWork) -> None:
+        hist = self.db[HISTORY]
+        try:
+            hist.insert_one(history, session=uow.session)
+        except DuplicateKeyError as e:
+            raise Conflict(f"version {history['v']} of {history['type']}/{history['id']} already exists") from e
+        uow.undo.append(lambda: hist.delete_one({"_id": history["_id"]}))
+
+    def _swap_current(self, w: Write, current: dict, uow: UnitOfWork) -> None:
+        coll = self.db[w.resource_type]
+        try:
+            if w.expected_version is None:
+                coll.insert_one(current, session=uow.session)
+                uow.undo.append(lambda: coll.delete_one({"_id": w.id}))
+                return
+            previous = coll.find_one_and_replace({"_id": w.id, "v": w.expected_version}, current,
+                                                 session=uow.session)
+        except DuplicateKeyError as e:
+            self._undo_now(uow)
+            raise Conflict(f"{w.resource_type}/{w.id} already exists") from e
+        if previous is None:
+            self._undo_now(uow)
+            raise Conflict(f"{w.resource_type}/{w.id} is not at version {w.expected_version}")
+        uow.undo.append(lambda: coll.replace_one({"_id": w.id}, previous))
+
+    def _undo_now(self, uow: UnitOfWork) -> None:
+        # only the history entry of this very write is undone here; a transaction aborts on its own
+        if uow.session is None and uow.undo:
+            uow.undo.pop()()
+
+    def insert(self, collection: str, doc: dict, uow: UnitOfWork | None = None) -> None:
+        """Insert a server document (audit trace, conditional key); DuplicateKeyError → Conflict."""
+        coll = self.db[collection]
+        with self._guard():
+            try:
+                coll.insert_one(doc, session=uow.session if uow else None)
+            except DuplicateKeyError as e:
+                raise Conflict(f"{collection} key {doc.get('_id')} already taken") from e
+            if uow is not None:
+                uow.undo.append(lambda: coll.delete_one({"_id": doc["_id"]}))
+
+    def replace_raw(self, collection: str, filter: dict, doc: dict, uow: UnitOfWork | None = None) -> bool:
+        """Compare-and-set replace of a server document; True when the filter matched."""
+        coll = self.db[collection]
+        with self._guard():
+            previous = coll.find_one_and_replace(filter, doc, session=uow.session if uow else None)
+            if previous is not None and uow is not None:
+                uow.undo.append(lambda: coll.replace_one({"_id": previous["_id"]}, previous))
+            return previous is not None
+
+    def find_raw(self, collection: str, filter: dict) -> dict | None:
+        with self._guard():
+            return self.db[collection].find_one(filter)
+
+
+def _supports_transactions(client) -> bool:
+    try:
+        hello = client.admin.command("hello")
+    except PyMongoError:
+        return False
+    return bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"

@@ -1,0 +1,46 @@
+"""Valid French examples that read like the domain (test INS, RPPS, FINESS)."""
+
+from __future__ import annotations
+
+INS_NIR_TEST = "urn:oid:1.2.250.1.213.1.4.10"
+RPPS = "https://rpps.esante.gouv.fr"
+FINESS = "https://finess.esante.gouv.fr"
+
+
+def patient(ins: str = "279035121518989", family: str = "Martin", given: str = "Claire", **extra) -> dict:
+    return {
+        "resourceType": "Patient",
+        "identifier": [{"use": "official", "system": INS_NIR_TEST, "value": ins,
+                        "type": {"coding": [{"system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203",
+                                             "code": "INS-NIR-TEST"}]}}],
+        "name": [{"use": "official", "family": family, "given": [given]}],
+        "gender": "female",
+        "birthDate": "1979-03-12",
+        **extra,
+    }
+
+
+def practitioner(rpps: str = "10003456789", family: str = "Durand", given: str = "Paul") -> dict:
+    return {"resourceType": "Practitioner", "identifier": [{"system": RPPS, "value": rpps}],
+            "name": [{"family": family, "given": [given], "prefix": ["Dr"]}]}
+
+
+def organization(finess: str = "750712184", name: str = "CHU de Paris") -> dict:
+    return {"resourceType": "Organization", "identifier": [{"system": FINESS, "value": finess}], "name": name}
+
+
+def document_reference(subject: str, author: str | None = None, **extra) -> dict:
+    doc = {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "type": {"coding": [{"system": "http://loinc.org", "code": "11488-4", "display": "Consult note"}]},
+        "category": [{"coding": [{"system": "https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument",
+                                  "code": "10", "display": "Compte rendu"}]}],
+        "subject": {"reference": subject},
+        "date": "2026-11-20T10:00:00+01:00",
+        "content": [{"attachment": {"contentType": "text/plain", "url": "Binary/b1"}}],
+    }
+    if author:
+        doc["author"] = [{"reference": author}]
+    doc.update(extra)
+    return doc
