@@ -10,6 +10,7 @@ import orjson
 
 from ..errors import BadRequest, NotFound
 from ..fhir_types import SUPPORTED_TYPES
+from ..storage.base import as_utc
 from .context import Context, Interaction, Outcome
 from .timeparse import parse_instant
 from .writing import instant
@@ -65,12 +66,12 @@ def _entry(ctx: Context, doc: dict) -> dict:
         entry["resource"] = doc["res"]
     entry["request"] = {"method": method, "url": f"{type_}/{id_}" if method != "POST" else type_}
     status = {"POST": "201 Created", "PUT": "200 OK", "DELETE": "204 No Content"}[method]
-    entry["response"] = {"status": status, "etag": f'W/"{v}"', "lastModified": instant(doc["lu"])}
+    entry["response"] = {"status": status, "etag": f'W/"{v}"', "lastModified": instant(as_utc(doc["lu"]))}
     return entry
 
 
 def _page_token(doc: dict) -> str:
-    raw = orjson.dumps([doc["lu"].isoformat(), doc["_id"]])
+    raw = orjson.dumps([as_utc(doc["lu"]).isoformat(), doc["_id"]])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -20,7 +20,7 @@ A history document is the same with `_id` = "<type>/<id>/<v>", plus `type` and `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Protocol
 
 
@@ -36,8 +36,13 @@ class Stored:
 
     @classmethod
     def from_doc(cls, resource_type: str, doc: dict) -> "Stored":
-        return cls(resource_type, doc["res"]["id"] if doc.get("res") else doc["_id"], doc["v"], doc["lu"],
-                   bool(doc.get("deleted")), doc.get("res") or {})
+        return cls(resource_type, doc["res"]["id"] if doc.get("res") else doc["_id"], doc["v"],
+                   as_utc(doc["lu"]), bool(doc.get("deleted")), doc.get("res") or {})
+
+
+def as_utc(t: datetime) -> datetime:
+    """Drivers hand back UTC under their own tzinfo classes (mongomock's FixedOffset, bson's utc)."""
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
 
 
 @dataclass(frozen=True)

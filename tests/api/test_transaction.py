@@ -73,12 +73,14 @@ def test_transaction_fifth_of_six_failing_stores_nothing(system, store):
 
 def test_transaction_failing_update_rolls_back_earlier_writes(system):
     created = system.post("Patient", patient()).json()
+    other = system.post("Patient", patient(family="Autre")).json()
     pid = created["id"]
     r = system.post("", _tx(
         _entry({**created, "gender": "male"}, "PUT", f"Patient/{pid}"),
         _entry(practitioner()),
-        _entry({**created, "gender": "other"}, "PUT", f"Patient/{pid}", ifMatch='W/"7"')))
+        _entry({**other, "gender": "other"}, "PUT", f"Patient/{other['id']}", ifMatch='W/"7"')))
     assert r.status_code == 412
+    assert "entry 2" in r.json()["issue"][0]["diagnostics"]
     current = system.get(f"Patient/{pid}").json()
     assert current["gender"] == "female" and current["meta"]["versionId"] == "1"
     assert system.get("Practitioner").json()["total"] == 0
@@ -117,3 +119,11 @@ def test_bundle_of_wrong_type_is_400(system):
 def test_transaction_entry_without_request_is_400(system):
     r = system.post("", _tx({"resource": patient()}))
     assert r.status_code == 400
+
+
+def test_transaction_refuses_two_entries_on_one_resource(system):
+    created = system.post("Patient", patient()).json()
+    r = system.post("", _tx(_entry(created, "PUT", f"Patient/{created['id']}"),
+                            {"request": {"method": "DELETE", "url": f"Patient/{created['id']}"}}))
+    assert r.status_code == 400 and "more than one entry" in r.json()["issue"][0]["diagnostics"]
+    assert system.get(f"Patient/{created['id']}").status_code == 200

@@ -1,0 +1,237 @@
+"""FHIRPath expressions of search parameters, evaluated at write time.
+
+Almost every R4 search expression is a union (`|`) of simple paths, some with a filter
+(`.where(resolve() is Patient)`, `.where(system='email')`) or a type cast (`(Observation.value as Quantity)`).
+Those are compiled here into plain Python walks over the JSON (about 1 µs each, 20-80x faster
+than fhirpathpy); anything else falls back to fhirpathpy with the R4 model (`resolve()` is not
+available there, which is why the `where(resolve() is X)` form is handled here by the reference's type).
+
+An evaluated expression yields `Node(value, fhir_type)`: `fhir_type` is known for choice elements
+(`valueQuantity` → "Quantity") and otherwise None; the parameter types infer the rest from the value's shape.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable, NamedTuple
+
+_ELEMENTS = Path(__file__).resolve().parent.parent / "definitions" / "elements.json"
+_CHOICES = frozenset(json.loads(_ELEMENTS.read_text())["choice_elements"])
+
+
+class Node(NamedTuple):
+    value: Any
+    fhir_type: str | None = None
+
+
+Evaluator = Callable[[dict], list[Node]]
+
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+_STEP_RE = re.compile(
+    rf"(?P<ident>{_IDENT})"
+    rf"|where\(resolve\(\) is (?P<resolve>{_IDENT})\)"
+    rf"|where\((?P<key>{_IDENT})\s*=\s*'(?P<literal>[^']*)'\)"
+    rf"|(?:as|ofType)\((?P<cast>{_IDENT})\)"
+)
+_TRUTHY_RE = re.compile(rf"^(?P<path>{_IDENT}(?:\.{_IDENT})*)\.exists\(\) and (?P=path) != false$")
+_CAST_RE = re.compile(rf"^\((?P<path>[^()]+) as (?P<type>{_IDENT})\)(?P<rest>.*)$")
+
+
+def _split_union(expression: str) -> list[str]:
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(expression):
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and ch == "|":
+            parts.append(expression[start:i].strip())
+            start = i + 1
+    parts.append(expression[start:].strip())
+    return [p for p in parts if p]
+
+
+def _split_steps(path: str) -> list[str]:
+    steps, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(path):
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and ch == ".":
+            steps.append(path[start:i])
+            start = i + 1
+    steps.append(path[start:])
+    return steps
+
+
+def _children(node: Node, name: str) -> Iterable[Node]:
+    value = node.value
+    if not isinstance(value, dict):
+        return ()
+    found = value.get(name)
+    if found is not None:
+        return [Node(v) for v in found] if isinstance(found, list) else [Node(found)]
+    if name not in _CHOICES:
+        return ()
+    out = []
+    for key, found in value.items():   # a choice element: value → valueQuantity, valueString …
+        if key.startswith(name) and len(key) > len(name) and key[len(name)].isupper():
+            type_name = _PRIMITIVE_CHOICES.get(key[len(name):], key[len(name):])
+            out.extend(Node(v, type_name) for v in (found if isinstance(found, list) else [found]))
+    return out
+
+
+_PRIMITIVE_CHOICES = {
+    "String": "string", "Boolean": "boolean", "Integer": "integer", "Decimal": "decimal", "Uri": "uri",
+    "Url": "url", "Canonical": "canonical", "Code": "code", "Date": "date", "Instant": "instant",
+    "Time": "time", "Id": "id", "Oid": "oid", "Uuid": "uuid", "Markdown": "markdown",
+    "Base64Binary": "base64Binary", "PositiveInt": "positiveInt", "UnsignedInt": "unsignedInt",
+    "DateTime": "dateTime",
+}
+
+
+def reference_type(value: Any) -> str | None:
+    """The resource type a Reference points to (from `reference`, else `type`), or None."""
+    if not isinstance(value, dict):
+        return None
+    ref = value.get("reference")
+    if isinstance(ref, str) and "/" in ref:
+        parts = ref.split("/_history/")[0].rstrip("/").split("/")
+        if len(parts) >= 2:
+            return parts[-2]
+    return value.get("type")
+
+
+def _same_type(actual: str | None, wanted: str) -> bool:
+    return actual is not None and actual.lower() == wanted.lower()
+
+
+@dataclass(frozen=True)
+class _Step:
+    kind: str      # "child", "resolve", "where", "cast"
+    a: str = ""
+    b: str = ""
+
+    def apply(self, nodes: list[Node]) -> list[Node]:
+        if self.kind == "child":
+            return [c for n in nodes for c in _children(n, self.a)]
+        if self.kind == "resolve":
+            return [n for n in nodes if reference_type(n.value) == self.a]
+        if self.kind == "where":
+            return [n for n in nodes if isinstance(n.value, dict) and n.value.get(self.a) == self.b]
+        return [n for n in nodes if _same_type(n.fhir_type, self.a)]   # cast
+
+
+def _parse_simple(part: str, resource_type: str) -> list[_Step] | None:
+    """The steps of a simple path, or None when the part needs full FHIRPath."""
+    cast = _CAST_RE.match(part)
+    steps_text: list[str]
+    tail: list[str] = []
+    if cast:
+        steps_text = _split_steps(cast["path"].strip()) + [f"as({cast['type']})"]
+        rest = cast["rest"]
+        if rest:
+            if not rest.startswith("."):
+                return None
+            tail = _split_steps(rest[1:])
+    else:
+        steps_text = _split_steps(part)
+    if steps_text and steps_text[0] in (resource_type, "Resource", "DomainResource"):
+        steps_text = steps_text[1:]
+    steps = []
+    for text in steps_text + tail:
+        m = _STEP_RE.fullmatch(text.strip())
+        if not m:
+            return None
+        if m["ident"]:
+            if m["ident"][0].isupper():
+                return None
+            steps.append(_Step("child", m["ident"]))
+        elif m["resolve"]:
+            steps.append(_Step("resolve", m["resolve"]))
+        elif m["key"]:
+            steps.append(_Step("where", m["key"], m["literal"]))
+        else:
+            steps.append(_Step("cast", m["cast"]))
+    return steps
+
+
+def _path_of(steps: list[_Step]) -> str:
+    return ".".join(s.a for s in steps if s.kind == "child")
+
+
+def _truthy(steps: list[_Step]) -> Evaluator:
+    """`X.exists() and X != false` (Patient.deceased): true when X is there and not the boolean false."""
+    def evaluate(resource: dict) -> list[Node]:
+        nodes = [Node(resource)]
+        for step in steps:
+            nodes = step.apply(nodes)
+        return [Node(any(n.value is not False for n in nodes))]
+    return evaluate
+
+
+def _fhirpath(part: str) -> Evaluator:
+    from fhirpathpy import compile as fp_compile
+    from fhirpathpy.models import models
+    compiled = fp_compile(part, models["r4"])
+
+    def evaluate(resource: dict) -> list[Node]:
+        try:
+            return [Node(v) for v in compiled(resource)]
+        except Exception:   # an expression error must not block a write: the value is just not indexed
+            return []
+    return evaluate
+
+
+@dataclass(frozen=True)
+class CompiledExpression:
+    """A search expression for one resource type, as simple walks plus fhirpathpy fallbacks."""
+    simple: tuple[tuple[str, tuple[_Step, ...]], ...]    # (element path, steps)
+    fallback: tuple[Evaluator, ...]
+
+    def __call__(self, resource: dict) -> list[Node]:
+        out: list[Node] = []
+        for _, steps in self.simple:
+            first = steps[0] if steps else None
+            if first is not None and first.kind == "child" and first.a not in resource and first.a not in _CHOICES:
+                continue            # most parameters have no value in a given resource: skip cheaply
+            nodes = [Node(resource)]
+            for step in steps:
+                nodes = step.apply(nodes)
+                if not nodes:
+                    break
+            out.extend(nodes)
+        for evaluate in self.fallback:
+            out.extend(evaluate(resource))
+        return out
+
+    def element_paths(self, resource_type: str) -> list[str]:
+        return [f"{resource_type}.{path}" for path, _ in self.simple if path]
+
+
+@lru_cache(maxsize=None)
+def compile_expression(expression: str, resource_type: str) -> CompiledExpression:
+    """Keep the union parts that apply to `resource_type` and compile each one once."""
+    simple, fallback = [], []
+    for part in _split_union(expression):
+        head = part.lstrip("(").split(".")[0].split(" ")[0]
+        if head[:1].isupper() and head not in (resource_type, "Resource", "DomainResource"):
+            continue
+        steps = _parse_simple(part, resource_type)
+        truthy = _TRUTHY_RE.match(part)
+        if truthy and (path_steps := _parse_simple(truthy["path"], resource_type)) is not None:
+            fallback.append(_truthy(path_steps))
+        elif steps is None:
+            fallback.append(_fhirpath(part))
+        else:
+            simple.append((_path_of(steps), tuple(steps)))
+    return CompiledExpression(tuple(simple), tuple(fallback))

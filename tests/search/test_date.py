@@ -1,0 +1,113 @@
+"""Date search: ranges with the spec's prefix semantics, partial precision, offsets, Paris by default."""
+
+from __future__ import annotations
+
+import pytest
+
+from fhir_server.errors import BadRequest
+
+
+@pytest.fixture
+def docs(db):
+    def doc(id, date=None, period=None):
+        res = {"resourceType": "DocumentReference", "status": "current", "content": []}
+        if date:
+            res["date"] = date
+        if period:
+            res["context"] = {"period": period}
+        db.put(res, id)
+    doc("late-feb-utc", "2024-02-29T23:30:00Z")        # 1 March 00:30 in Paris
+    doc("mar1-paris", "2024-03-01T12:00:00+01:00")
+    doc("mar1-end", "2024-03-01T22:59:59Z")            # 23:59:59 in Paris
+    doc("mar2", "2024-03-02T00:00:00+01:00")
+    doc("feb28", "2024-02-28T10:00:00Z")
+    doc("none")
+    doc("p-march", period={"start": "2024-03-01", "end": "2024-03-31"})
+    doc("p-open", period={"start": "2024-02-15T08:00:00+01:00"})
+    return db
+
+
+def test_a_day_without_offset_is_a_paris_day(docs):
+    assert docs.ids("DocumentReference", "date=2024-03-01") == {"late-feb-utc", "mar1-paris", "mar1-end"}
+
+
+def test_offsets_in_the_search_value(docs):
+    assert docs.ids("DocumentReference", "date=2024-03-01T00:30:00+01:00") == {"late-feb-utc"}
+    assert docs.ids("DocumentReference", "date=2024-02-29T23:30:00Z") == {"late-feb-utc"}
+    assert docs.ids("DocumentReference", "date=2024-02-29T23:30Z") == {"late-feb-utc"}       # minute precision
+    assert docs.ids("DocumentReference", "date=2024-03-01T00:30:00 01:00") == {"late-feb-utc"}  # '+' read as ' '
+
+
+def test_partial_precision(docs):
+    assert docs.ids("DocumentReference", "date=2024-03") == {"late-feb-utc", "mar1-paris", "mar1-end", "mar2"}
+    assert docs.ids("DocumentReference", "date=2024") == {"late-feb-utc", "mar1-paris", "mar1-end", "mar2", "feb28"}
+    assert docs.ids("DocumentReference", "date=2024-02") == {"feb28"}
+
+
+def test_gt_lt_ge_le(docs):
+    assert docs.ids("DocumentReference", "date=gt2024-03-01") == {"mar2"}
+    assert docs.ids("DocumentReference", "date=ge2024-03-01") == {"late-feb-utc", "mar1-paris", "mar1-end", "mar2"}
+    assert docs.ids("DocumentReference", "date=lt2024-03-01") == {"feb28"}
+    assert docs.ids("DocumentReference", "date=le2024-03-01") == {"feb28", "late-feb-utc", "mar1-paris", "mar1-end"}
+
+
+def test_ne_excludes_the_day_and_resources_without_a_date(docs):
+    assert docs.ids("DocumentReference", "date=ne2024-03-01") == {"mar2", "feb28"}
+
+
+def test_sa_eb_on_periods(docs):
+    assert docs.ids("DocumentReference", "period=sa2024-02-28") == {"p-march"}
+    assert docs.ids("DocumentReference", "period=eb2024-04-01") == {"p-march"}
+    assert docs.ids("DocumentReference", "period=eb2024-03-31") == set()          # ends within that day
+
+
+def test_period_ranges(docs):
+    # the search day lies inside both periods but neither period lies inside the day
+    assert docs.ids("DocumentReference", "period=2024-03-10") == set()
+    assert docs.ids("DocumentReference", "period=2024-03") == {"p-march"}
+    assert docs.ids("DocumentReference", "period=gt2024-03-10") == {"p-march", "p-open"}   # open end
+    assert docs.ids("DocumentReference", "period=lt2024-03-01") == {"p-open"}
+    assert docs.ids("DocumentReference", "period=ge2024-04-01") == {"p-open"}
+
+
+def test_ap_is_approximately(docs):
+    assert "mar1-paris" in docs.ids("DocumentReference", "date=ap2024-03-01")
+    assert "feb28" not in docs.ids("DocumentReference", "date=ap2024-06-01")
+
+
+def test_and_builds_a_range(docs):
+    assert docs.ids("DocumentReference", "date=ge2024-03-01&date=lt2024-03-02") == \
+        {"late-feb-utc", "mar1-paris", "mar1-end"}
+
+
+def test_or_of_days(docs):
+    assert docs.ids("DocumentReference", "date=2024-02-28,2024-03-02") == {"feb28", "mar2"}
+
+
+def test_missing(docs):
+    assert docs.ids("DocumentReference", "date:missing=true") == {"none", "p-march", "p-open"}
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "2024-02-30", "yesterday", "2024-3-1", "xx2024-03-01",
+                                   "2024-03-01T25:00", "2024-03-01T10:00+25:00", "24"])
+def test_malformed_dates_and_prefixes_are_refused(db, value):
+    with pytest.raises(BadRequest) as err:
+        db.ids("DocumentReference", f"date={value}")
+    assert "date" in err.value.diagnostics
+
+
+def test_birthdate_day(db):
+    db.put({"resourceType": "Patient", "birthDate": "1980-01-15"}, "p")
+    assert db.ids("Patient", "birthdate=1980-01-15") == {"p"}
+    assert db.ids("Patient", "birthdate=1980") == {"p"}
+    assert db.ids("Patient", "birthdate=1980-01-14") == set()
+    assert db.ids("Patient", "birthdate=gt1980-01-14&birthdate=lt1980-01-16") == {"p"}
+    assert db.ids("Patient", "birthdate=1980-01-15T00:30:00+01:00") == set()   # a day is not inside a second
+
+
+def test_last_updated(db):
+    db.put({"resourceType": "Patient"}, "old", last_updated="2025-01-01T10:00:00Z")
+    db.put({"resourceType": "Patient"}, "new", last_updated="2025-06-01T10:00:00Z")
+    assert db.ids("Patient", "_lastUpdated=gt2025-03-01") == {"new"}
+    assert db.ids("Patient", "_lastUpdated=2025-01-01") == {"old"}
+    assert db.ids("Patient", "_lastUpdated=le2025-01-01T11:00:00+01:00") == {"old"}

@@ -1,0 +1,96 @@
+"""Quantity, number, uri and composite search; `_id`, `_tag`, `_security`, `_profile`."""
+
+from __future__ import annotations
+
+import pytest
+
+from fhir_server.errors import BadRequest
+
+UCUM = "http://unitsofmeasure.org"
+LOINC = "http://loinc.org"
+
+
+@pytest.fixture
+def obs(db):
+    def o(id, code, value, unit="mm[Hg]", **extra):
+        db.put({"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": LOINC, "code": code}]},
+                "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit}, **extra}, id)
+    o("sys120", "8480-6", 120)
+    o("sys100", "8480-6", 100.4)
+    o("dia80", "8462-4", 80)
+    o("kg80", "29463-7", 80, unit="kg")
+    db.put({"resourceType": "Observation", "status": "final", "code": {"text": "bp"}, "component": [
+        {"code": {"coding": [{"system": LOINC, "code": "8480-6"}]}, "valueQuantity": {"value": 140, "code": "mm[Hg]",
+                                                                                       "system": UCUM}},
+        {"code": {"coding": [{"system": LOINC, "code": "8462-4"}]}, "valueQuantity": {"value": 90, "code": "mm[Hg]",
+                                                                                       "system": UCUM}}]}, "panel")
+    return db
+
+
+def test_quantity_with_and_without_units(obs):
+    assert obs.ids("Observation", "value-quantity=80") == {"dia80", "kg80"}
+    assert obs.ids("Observation", f"value-quantity=80|{UCUM}|kg") == {"kg80"}
+    assert obs.ids("Observation", "value-quantity=80||mm[Hg]") == {"dia80"}
+    assert obs.ids("Observation", "value-quantity=100") == {"sys100"}        # 100 means [99.5, 100.5)
+    assert obs.ids("Observation", "value-quantity=100.0") == set()           # [99.95, 100.05)
+
+
+def test_quantity_prefixes(obs):
+    assert obs.ids("Observation", "value-quantity=gt100") == {"sys120", "sys100"}
+    assert obs.ids("Observation", "value-quantity=ge120") == {"sys120"}
+    assert obs.ids("Observation", "value-quantity=lt80.5") == {"dia80", "kg80"}
+    assert obs.ids("Observation", "value-quantity=le80") == {"dia80", "kg80"}
+    assert obs.ids("Observation", "value-quantity=ne80") == {"sys120", "sys100"}
+    assert obs.ids("Observation", "value-quantity=ap110") == {"sys120", "sys100"}
+
+
+def test_component_quantity(obs):
+    assert obs.ids("Observation", "component-value-quantity=gt135") == {"panel"}
+
+
+@pytest.mark.parametrize("value", ["abc", "gx10", "10|a", "1e", "NaN", "Infinity"])
+def test_bad_quantities(obs, value):
+    with pytest.raises(BadRequest):
+        obs.ids("Observation", f"value-quantity={value}")
+
+
+def test_composite_on_the_same_component(obs):
+    assert obs.ids("Observation", f"component-code-value-quantity={LOINC}|8480-6$gt130") == {"panel"}
+    assert obs.ids("Observation", f"component-code-value-quantity={LOINC}|8462-4$gt130") == set()
+    assert obs.ids("Observation", f"code-value-quantity={LOINC}|8480-6$ge110") == {"sys120"}
+    with pytest.raises(BadRequest):
+        obs.ids("Observation", f"code-value-quantity={LOINC}|8480-6")
+
+
+def test_uri_below_above_and_exact(db):
+    db.put({"resourceType": "Patient", "meta": {"profile": ["https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient"]}}, "fr")
+    db.put({"resourceType": "Patient", "meta": {"profile": ["http://example.org/p"]}}, "ex")
+    assert db.ids("Patient", "_profile=https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient") == {"fr"}
+    assert db.ids("Patient", "_profile:below=https://hl7.fr/ig/fhir/core") == {"fr"}
+    assert db.ids("Patient", "_profile:above=https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient/x") \
+        == {"fr"}
+    assert db.ids("Patient", "_profile=https://hl7.fr/ig") == set()
+
+
+def test_id_tag_security(db):
+    db.put({"resourceType": "DocumentReference", "status": "current", "content": [], "meta": {
+        "tag": [{"system": "http://t", "code": "a"}],
+        "security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]}}, "d1")
+    db.put({"resourceType": "DocumentReference", "status": "current", "content": []}, "d2")
+    assert db.ids("DocumentReference", "_id=d1") == {"d1"}
+    assert db.ids("DocumentReference", "_id=d1,d2") == {"d1", "d2"}
+    assert db.ids("DocumentReference", "_tag=http://t|a") == {"d1"}
+    assert db.ids("DocumentReference", "_security=R") == {"d1"}
+    assert db.ids("DocumentReference", "_security:not=R") == {"d2"}
+
+
+def test_number_parameter(db):
+    from fhir_server.search.types import number
+    from fhir_server.search.types.base import CompileContext, ExtractContext
+    from fhir_server.search.expressions import Node
+    idx = number.extract([Node(3), Node(10.5)], ExtractContext("n"))
+    assert idx == {"n": [3.0, 10.5], "s": 3.0}
+    ctx = CompileContext("X", "n")
+    assert number.compile("_idx.n", None, ["gt5"], ctx) == {"_idx.n.n": {"$elemMatch": {"$gt": 5.0}}}
+    assert number.compile("_idx.n", None, ["3"], ctx) == {"_idx.n.n": {"$elemMatch": {"$gte": 2.5, "$lt": 3.5}}}

@@ -1,0 +1,76 @@
+"""The commands of the contract: token, capability, serve (banner, seeded store, live HTTP)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from fhir_server.cli import main
+from fhir_server.config import Settings
+from fhir_server.auth.tokens import TokenService
+from fhir_server.capability import capability_statement
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DMP_FHIR_")}
+    return env
+
+
+def test_token_command_prints_a_token_serve_accepts(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for k in list(os.environ):
+        if k.startswith("DMP_FHIR_"):
+            monkeypatch.delenv(k)
+    assert main(["token", "--as", "Practitioner/p1", "--mode", "bris_de_glace", "--reason", "coma"]) == 0
+    token = capsys.readouterr().out.strip()
+    actor = TokenService(Settings()).verify(token)
+    assert actor.reference == "Practitioner/p1" and actor.access_mode == "bris_de_glace" and actor.reason == "coma"
+    assert (tmp_path / ".dmp-fhir" / "dev-secret").exists()
+
+
+def test_token_command_refuses_break_glass_without_reason(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["token", "--as", "Practitioner/p1", "--mode", "bris_de_glace"]) == 2
+    assert "reason" in capsys.readouterr().err
+
+
+def test_capability_command_equals_metadata(client, capsys, settings):
+    assert main(["capability"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == capability_statement(Settings())
+    assert client.get("/fhir/metadata").json()["rest"] == printed["rest"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_prints_banner_seeds_and_answers(tmp_path):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "fhir_server.cli", "serve", "--port", str(port)],
+                            cwd=tmp_path, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = proc.stdout.readline()
+        assert "embedded" in banner and f"http://127.0.0.1:{port}/fhir" in banner and "token" in banner
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/fhir/metadata").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        token = httpx.post(f"{base}/dev/token", json={"as": "Device/ops", "scope": "system/*.cruds"}).json()["access_token"]
+        r = httpx.get(f"{base}/fhir/Patient?_count=1", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.json()["total"] > 0
+    finally:
+        proc.terminate()
+        proc.wait(10)
