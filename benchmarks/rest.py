@@ -21,6 +21,7 @@ import asyncio
 import collections
 import itertools
 import json
+import math
 import os
 import random
 import socket
@@ -112,7 +113,7 @@ class Result:
         if not self.latencies_ms:
             return None
         ordered = sorted(self.latencies_ms)
-        rank = max(1, round(p / 100 * len(ordered) + 0.4999999))  # nearest rank
+        rank = max(1, math.ceil(p / 100 * len(ordered)))  # nearest rank
         return ordered[min(rank, len(ordered)) - 1]
 
     def as_dict(self) -> dict:

@@ -3,7 +3,6 @@ parameters), so that it cannot claim what the code does not do. `capability/` ho
 
 from __future__ import annotations
 
-from .config import Settings
 from .fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
 from .search.registry import registry
 
@@ -13,7 +12,7 @@ WRITE_INTERACTIONS = ["create", "update", "patch", "delete"]
 RESULT_PARAMETERS = ["_count", "_sort", "_total", "_summary", "_elements", "_include", "_revinclude"]
 
 
-def capability_statement(settings: Settings) -> dict:
+def capability_statement() -> dict:
     return {
         "resourceType": "CapabilityStatement",
         "id": "dmp-fhir-server",
@@ -25,7 +24,7 @@ def capability_statement(settings: Settings) -> dict:
         "publisher": "dmp-fhir-server",
         "kind": "instance",
         "software": {"name": "dmp-fhir-server", "version": SOFTWARE_VERSION},
-        "implementation": {"description": "dmp-fhir-server", **({"url": settings.base_url} if settings.base_url else {})},
+        "implementation": {"description": "dmp-fhir-server: the DMP rules enforced in the query path"},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "patchFormat": ["application/json-patch+json", "application/fhir+json"],

@@ -90,7 +90,7 @@ def _token(args) -> int:
 def _capability(args) -> int:
     from .capability import capability_statement
 
-    sys.stdout.write(orjson.dumps(capability_statement(Settings()), option=orjson.OPT_INDENT_2).decode() + "\n")
+    sys.stdout.write(orjson.dumps(capability_statement(), option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0
 
 

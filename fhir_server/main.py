@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, *, store: MongoStore | None = N
     app.state.settings = settings
     app.state.store = store or open_store(settings)
     app.state.tokens = TokenService(settings)
-    app.state.capability = capability_statement(settings)
+    app.state.capability = capability_statement()
     api_errors.install(app)
     app.include_router(router)
 
