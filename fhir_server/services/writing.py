@@ -74,7 +74,7 @@ def store_version(ctx: Context, resource_type: str, id: str, body: dict, previou
     resource["id"] = id
     resource["meta"] = {**(body.get("meta") or {}), "versionId": str((previous or 0) + 1),
                         "lastUpdated": instant(last_updated)}
-    index = {} if deleted else extract_index(resource)
+    index = {} if deleted else extract_index(resource, base_url=ctx.base_url)
     write = Write(resource_type, id, resource, index, {}, previous, deleted)
     return ctx.store.write(write, last_updated, ctx.uow)
 
