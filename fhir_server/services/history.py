@@ -12,7 +12,7 @@ from ..errors import BadRequest, NotFound
 from ..fhir_types import SUPPORTED_TYPES
 from ..storage.base import as_utc
 from .context import Context, Interaction, Outcome
-from .timeparse import parse_instant
+from ..instants import parse_instant
 from .writing import instant
 
 ALLOWED = {"_count", "_since", "_page", "_format"}

@@ -90,11 +90,11 @@ def warm_up() -> None:
                 seen.add(spec.model)
                 pending.append(_fields(spec.model))
     for resource_type in SUPPORTED_TYPES:
-        validate_quietly({"resourceType": resource_type})
+        _validate_quietly({"resourceType": resource_type})
     bindings_warm_up()
 
 
-def validate_quietly(body: dict) -> None:
+def _validate_quietly(body: dict) -> None:
     try:
         validate_resource(body)
     except FhirError:
@@ -281,7 +281,7 @@ class _Shape:
             self.report(path, f"'{spec.name}' must be a JSON {spec.kind}{fhir_type}, "
                               f"not {_json_kind(value)} {_show(value)}".rstrip())
             if not isinstance(value, (str, bool, int, float)):
-                self.fatal = True  # fhir.resources may crash on such input (e.g. a number in a url)
+                self.fatal = True  # an array or object where a primitive belongs: fhir.resources may crash on it
         elif spec.fhir_type == "id" and len(value) > ID_MAX_LENGTH:
             self.report(path, f"'{spec.name}' is longer than {ID_MAX_LENGTH} characters", "value")
 

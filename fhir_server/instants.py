@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from ..errors import BadRequest
+from .errors import BadRequest
 
 PARIS = ZoneInfo("Europe/Paris")
 

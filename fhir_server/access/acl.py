@@ -1,0 +1,111 @@
+"""The `_acl` subdocument, computed once at write time: what the access policy filters on.
+
+    patients       ids of the patients whose compartment holds the resource (Patient compartment definition)
+    closed         Patient only: the record is closed (dmp-status FERME)
+    labels         DocumentReference: its DMP visibility codes
+    authors        DocumentReference: its author references (professionals and organisations)
+    hidden_since   DocumentReference with INVISIBLE_PATIENT: when the month started
+    hidden_until   … and when it ends (at most one month; evaluated at query time, no job needed)
+    context        Binary: the resource its securityContext names (it is read through that resource's rules)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from importlib import resources as package_files
+
+import orjson
+
+from ..instants import parse_instant
+from ..errors import FhirError
+from .decisions import (DMP_CLOSED, DMP_STATUS_URL, HIDDEN_FROM_PATIENT_MAX, HIDDEN_UNTIL_URL, INVISIBLE_PATIENT,
+                        VISIBILITY_CODES, VISIBILITY_SYSTEM)
+
+
+@cache
+def compartment_params() -> dict[str, tuple[str, ...]]:
+    raw = package_files.files("fhir_server.definitions").joinpath("compartmentdefinition-patient.json").read_bytes()
+    definition = orjson.loads(raw)
+    return {r["code"]: tuple(r.get("param") or ()) for r in definition["resource"]}
+
+
+def compute_acl(resource_type: str, resource: dict, index: dict, previous: dict | None, now: datetime) -> dict:
+    acl: dict = {"patients": compartment_patients(resource_type, resource, index)}
+    if resource_type == "Patient":
+        acl["closed"] = dmp_status(resource)["status"] == DMP_CLOSED
+    elif resource_type == "DocumentReference":
+        acl.update(_document_acl(resource, previous or {}, now))
+    elif resource_type == "Binary":
+        context = (resource.get("securityContext") or {}).get("reference")
+        if isinstance(context, str):
+            acl["context"] = context
+    return acl
+
+
+def compartment_patients(resource_type: str, resource: dict, index: dict) -> list[str]:
+    if resource_type == "Patient":
+        return [resource["id"]]
+    ids: set[str] = set()
+    for param in compartment_params().get(resource_type, ()):
+        for value in (index.get(param) or {}).get("r", []):
+            if isinstance(value, str) and value.startswith("Patient/"):
+                ids.add(value.split("/", 1)[1])
+    return sorted(ids)
+
+
+def visibility_labels(resource: dict) -> list[str]:
+    labels = []
+    for label in resource.get("securityLabel") or []:
+        for coding in (label or {}).get("coding") or []:
+            if coding.get("system") == VISIBILITY_SYSTEM and coding.get("code") in VISIBILITY_CODES:
+                labels.append(coding["code"])
+    return sorted(set(labels))
+
+
+def author_references(resource: dict) -> list[str]:
+    return [a["reference"] for a in resource.get("author") or []
+            if isinstance(a, dict) and isinstance(a.get("reference"), str)]
+
+
+def dmp_status(patient: dict) -> dict:
+    """{'status': 'ACTIF'|'FERME', 'closureDate': …, 'closureReason': …}; no extension means ACTIF."""
+    out = {"status": "ACTIF"}
+    for ext in patient.get("extension") or []:
+        if ext.get("url") == DMP_STATUS_URL:
+            for part in ext.get("extension") or []:
+                value = next((v for k, v in part.items() if k.startswith("value")), None)
+                out[part.get("url")] = value
+    return out
+
+
+def _document_acl(resource: dict, previous: dict, now: datetime) -> dict:
+    labels = visibility_labels(resource)
+    acl: dict = {"labels": labels, "authors": author_references(resource)}
+    if INVISIBLE_PATIENT in labels:
+        since = previous.get("hidden_since") if INVISIBLE_PATIENT in previous.get("labels", []) else None
+        since = since or _hidden_start(resource, now)
+        until = since + HIDDEN_FROM_PATIENT_MAX
+        explicit = _explicit_until(resource)
+        acl["hidden_since"] = since
+        acl["hidden_until"] = min(until, explicit) if explicit else until
+    return acl
+
+
+def _hidden_start(resource: dict, now: datetime) -> datetime:
+    """decisions.py: a label set at creation runs from the document's date when that is in the past."""
+    try:
+        dated = parse_instant(resource["date"], "date") if resource.get("date") else None
+    except FhirError:
+        dated = None
+    return dated if dated is not None and dated < now else now
+
+
+def _explicit_until(resource: dict) -> datetime | None:
+    for ext in resource.get("extension") or []:
+        if ext.get("url") == HIDDEN_UNTIL_URL and isinstance(ext.get("valueDateTime"), str):
+            try:
+                return parse_instant(ext["valueDateTime"], "until")
+            except FhirError:
+                return None
+    return None

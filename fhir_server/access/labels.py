@@ -1,0 +1,65 @@
+"""Who may set or lift each DMP visibility label (rules 4, 6, 7, 8), whichever way the change arrives:
+a custom operation, PATCH, update or create all call check_label_change."""
+
+from __future__ import annotations
+
+from ..auth.actor import Actor
+from ..errors import BadRequest, Forbidden
+from .acl import author_references, visibility_labels
+from .decisions import (ALLOW_INVISIBLE_PATIENT_WITH_MASQUE_PS, INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX,
+                        MASQUE_PS)
+from .policy import Decision
+from .relationships import identities
+
+HOLDER_SIDE = ("holder", "legal_representative")
+PROFESSIONAL_SIDE = ("medecin_traitant", "care_team", "authorised", "emergency")
+
+
+def check_label_change(actor: Actor, decision: Decision, before: dict | None, after: dict | None) -> None:
+    old = set(visibility_labels(before or {}))
+    new = set(visibility_labels(after or {}))
+    if {INVISIBLE_PATIENT, MASQUE_PS} <= new and not ALLOW_INVISIBLE_PATIENT_WITH_MASQUE_PS and new != old:
+        raise BadRequest("a document cannot be both INVISIBLE_PATIENT and MASQUE_PS (rule 8)",
+                         expression="DocumentReference.securityLabel")
+    if actor.is_trusted_system or old == new:
+        return
+    document = after or before or {}
+    for code in sorted(new - old):
+        _require(_may_add(code, actor, decision, document), f"adding {code}", code, decision)
+    for code in sorted(old - new):
+        _require(_may_remove(code, actor, decision, document), f"removing {code}", code, decision)
+
+
+def is_author(actor: Actor, document: dict) -> bool:
+    return bool(identities(actor) & set(author_references(document)))
+
+
+def _may_add(code: str, actor: Actor, decision: Decision, document: dict) -> bool:
+    if code == MASQUE_PS:
+        return decision.relationship in HOLDER_SIDE
+    # INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX: the author professional (or their establishment)
+    return decision.relationship in PROFESSIONAL_SIDE and is_author(actor, document)
+
+
+def _may_remove(code: str, actor: Actor, decision: Decision, document: dict) -> bool:
+    if code == MASQUE_PS:
+        return decision.relationship in HOLDER_SIDE
+    if code == INVISIBLE_PATIENT:
+        return decision.relationship in PROFESSIONAL_SIDE   # any professional with access, after the consultation
+    if code == INVISIBLE_REPRESENTANTS_LEGAUX:
+        return (decision.relationship in PROFESSIONAL_SIDE and is_author(actor, document)) \
+            or decision.relationship == "holder"
+    return False
+
+
+def _require(allowed: bool, what: str, code: str, decision: Decision) -> None:
+    if not allowed:
+        raise Forbidden(f"{what} is not allowed to this actor ({decision.relationship}): "
+                        f"{_WHO[code]}", expression="DocumentReference.securityLabel")
+
+
+_WHO = {
+    MASQUE_PS: "only the holder or a legal representative masks or unmasks a document",
+    INVISIBLE_PATIENT: "only the author hides a document from the patient; a professional with access reveals it",
+    INVISIBLE_REPRESENTANTS_LEGAUX: "only the author hides a document from the legal representatives",
+}

@@ -1,0 +1,118 @@
+"""The DMP access policy: may this actor reach this patient's record, and what of it may they see?
+
+One answer (a Decision) serves every entry point: read, vread, history, search, _include, $everything,
+writes, transaction entries and the custom operations. The visibility part is a MongoDB filter, so
+searches apply it inside the query and totals and pages never reveal a hidden resource.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..auth.actor import Actor
+from ..storage.mongo import MongoStore
+from . import decisions as rules
+from .relationships import PatientFacts, authorised, blocked, identities, in_care_team, load_facts, opposed, \
+    represents
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    relationship: str           # system, holder, legal_representative, medecin_traitant, care_team, authorised,
+                                # emergency, none
+    reason: str
+    visibility: dict = field(default_factory=dict)   # what of the record the actor may see (Mongo filter)
+
+    @property
+    def is_professional_with_full_view(self) -> bool:
+        return self.relationship == "medecin_traitant"
+
+
+def hidden_from_holder(now: datetime) -> dict:
+    """Rule 6: INVISIBLE_PATIENT hides until revealed or until its month is over (evaluated now)."""
+    return {"_acl.hidden_until": {"$not": {"$gt": now}}}
+
+
+def masked_for(actor: Actor) -> dict:
+    """Rule 4: MASQUE_PS documents stay visible to their authors and the authors' establishment."""
+    return {"$or": [{"_acl.labels": {"$ne": rules.MASQUE_PS}}, {"_acl.authors": {"$in": sorted(identities(actor))}}]}
+
+
+def holder_view(now: datetime) -> dict:
+    return hidden_from_holder(now)
+
+
+def representative_view(now: datetime) -> dict:
+    return {"$and": [hidden_from_holder(now), {"_acl.labels": {"$ne": rules.INVISIBLE_REPRESENTANTS_LEGAUX}}]}
+
+
+class Policy:
+    """Decisions for one request (the actor is fixed); facts are read once per patient."""
+
+    def __init__(self, store: MongoStore, actor: Actor, now: datetime):
+        self.store, self.actor, self.now = store, actor, now
+        self._facts: dict[str, PatientFacts | None] = {}
+        self._decisions: dict[str, Decision] = {}
+
+    def facts(self, patient_id: str) -> PatientFacts | None:
+        if patient_id not in self._facts:
+            self._facts[patient_id] = load_facts(self.store, patient_id)
+        return self._facts[patient_id]
+
+    def decide(self, patient_id: str) -> Decision:
+        if patient_id not in self._decisions:
+            self._decisions[patient_id] = self._decide(patient_id)
+        return self._decisions[patient_id]
+
+    def _decide(self, patient_id: str) -> Decision:
+        actor = self.actor
+        if actor.is_trusted_system:
+            return Decision(True, "system", "trusted system")
+        facts = self.facts(patient_id)
+        if facts is None:
+            return Decision(False, "none", f"no record for Patient/{patient_id}")
+        kind = actor.resource_type
+        if kind == "Patient":
+            return self._holder(facts)
+        if kind == "RelatedPerson":
+            return self._representative(facts)
+        if kind == "Practitioner":
+            return self._professional(facts)
+        return Decision(False, "none", f"a {kind} without system scope has no access to patient records")
+
+    def _holder(self, facts: PatientFacts) -> Decision:
+        if self.actor.id != facts.id:
+            return Decision(False, "none", "a patient sees only their own record")
+        return Decision(True, "holder", "the holder", holder_view(self.now))
+
+    def _representative(self, facts: PatientFacts) -> Decision:
+        if not represents(self.store, self.actor, facts, self.now):
+            return Decision(False, "none", "not a legal representative of this minor patient")
+        return Decision(True, "legal_representative", "legal representative of a minor",
+                        representative_view(self.now))
+
+    def _professional(self, facts: PatientFacts) -> Decision:
+        actor, mode = self.actor, self.actor.access_mode
+        if facts.closed:
+            return Decision(False, "none", "the record is closed (DMP FERME)")
+        if blocked(facts, actor) and (mode == "normal" or rules.BLOCK_APPLIES_IN_EMERGENCY):
+            return Decision(False, "none", "the holder has blocked this professional or establishment")
+        if actor.reference in facts.medecins_traitants:
+            return Decision(True, "medecin_traitant", "médecin traitant")
+        if mode in rules.EMERGENCY_MODES:
+            return self._emergency(facts, mode)
+        if in_care_team(facts, actor, self.now):
+            return Decision(True, "care_team", "member of an active care team", masked_for(actor))
+        if authorised(facts, actor, self.now):
+            return Decision(True, "authorised", "authorised by the holder", masked_for(actor))
+        return Decision(False, "none", "no authorisation: the holder's consent is needed ($authorize)")
+
+    def _emergency(self, facts: PatientFacts, mode: str) -> Decision:
+        if mode == "bris_de_glace" and not self.actor.reason:
+            return Decision(False, "none", "bris_de_glace needs a reason (access_reason claim)")
+        if opposed(facts, mode):
+            return Decision(False, "none", f"the holder objected to {mode} access")
+        visibility = {} if rules.EMERGENCY_SEES_MASKED else masked_for(self.actor)
+        return Decision(True, "emergency", f"emergency access ({mode})", visibility)

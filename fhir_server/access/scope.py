@@ -1,0 +1,94 @@
+"""What a search may return to an actor who named no single patient: the patients they may reach,
+each with its visibility, compiled into one MongoDB filter ANDed into the search (and its includes)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import orjson
+
+from ..search.compile import compile_search
+from .acl import compartment_params
+from .decisions import ACCESS_MODE_SYSTEM, EMERGENCY_MODES
+from .policy import Decision, Policy, masked_for
+from .relationships import identities
+
+MATCH_NOTHING = {"_acl.patients": {"$in": []}}
+# the directory: readable by every authenticated actor
+DIRECTORY_TYPES = frozenset({"Practitioner", "PractitionerRole", "Organization"})
+
+
+def is_patient_data(resource_type: str) -> bool:
+    return resource_type == "Patient" or bool(compartment_params().get(resource_type))
+
+
+def search_scope(policy: Policy, resource_type: str) -> dict | None:
+    """None: no restriction. Otherwise a filter on `_acl` (MATCH_NOTHING when nothing is reachable)."""
+    if policy.actor.is_trusted_system or resource_type in DIRECTORY_TYPES or not is_patient_data(resource_type):
+        return None
+    if policy.actor.resource_type == "Practitioner" and policy.actor.access_mode in EMERGENCY_MODES:
+        return _emergency_scope(policy)
+    return _union(policy, [(pid, policy.decide(pid)) for pid in candidate_patients(policy)])
+
+
+def candidate_patients(policy: Policy) -> list[str]:
+    actor = policy.actor
+    if actor.resource_type == "Patient":
+        return [actor.id]
+    if actor.resource_type == "RelatedPerson":
+        doc = policy.store.read_doc("RelatedPerson", actor.id)
+        ref = ((doc or {}).get("res", {}).get("patient") or {}).get("reference", "")
+        return [ref.split("/", 1)[1]] if ref.startswith("Patient/") else []
+    if actor.resource_type != "Practitioner":
+        return []
+    found: set[str] = set(_patients_of(policy, "Patient", "general-practitioner", actor.reference))
+    for me in identities(actor):
+        found.update(_patients_of(policy, "CareTeam", "participant", me))
+        found.update(_patients_of(policy, "Consent", "actor", me))
+    return sorted(found)
+
+
+def _patients_of(policy: Policy, resource_type: str, param: str, reference: str) -> list[str]:
+    query = compile_search(resource_type, [(param, reference)])
+    docs = policy.store.find(resource_type, query.filter)
+    return [pid for d in docs for pid in (d.get("_acl") or {}).get("patients", [])]
+
+
+def _union(policy: Policy, decisions: list[tuple[str, Decision]]) -> dict:
+    by_view: dict[bytes, tuple[dict, list[str]]] = defaultdict(lambda: ({}, []))
+    for pid, decision in decisions:
+        if decision.allowed:
+            key = orjson.dumps(decision.visibility, default=str, option=orjson.OPT_SORT_KEYS)
+            view, ids = by_view[key]
+            by_view[key] = (decision.visibility, ids + [pid])
+    clauses = [_clause({"_acl.patients": {"$in": ids}}, view) for view, ids in by_view.values()]
+    if not clauses:
+        return MATCH_NOTHING
+    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
+def _emergency_scope(policy: Policy) -> dict:
+    """Any record but those closed, blocking this actor, or whose holder objected to this mode."""
+    actor, mode = policy.actor, policy.actor.access_mode
+    if mode == "bris_de_glace" and not actor.reason:
+        return MATCH_NOTHING
+    excluded = set(_closed_records(policy))
+    refusing = [("purpose", f"{ACCESS_MODE_SYSTEM}|{mode}")] + [("actor", me) for me in identities(actor)]
+    for param, value in refusing:
+        query = compile_search("Consent", [(param, value), ("status", "active")])
+        excluded.update(pid for d in policy.store.find("Consent", query.filter)
+                        for pid in d["_acl"]["patients"] if not policy.decide(pid).allowed)
+    reachable = _clause({"_acl.patients": {"$nin": sorted(excluded), "$exists": True, "$ne": []}},
+                        masked_for(actor))
+    treated = [(pid, policy.decide(pid)) for pid in _patients_of(policy, "Patient", "general-practitioner",
+                                                                   actor.reference)]
+    full_view = _union(policy, [(pid, d) for pid, d in treated if d.allowed and not d.visibility])
+    return reachable if full_view is MATCH_NOTHING else {"$or": [full_view, reachable]}
+
+
+def _closed_records(policy: Policy) -> list[str]:
+    return [d["_id"] for d in policy.store.find("Patient", {"_acl.closed": True, "deleted": False})]
+
+
+def _clause(base: dict, view: dict) -> dict:
+    return {"$and": [base, view]} if view else base

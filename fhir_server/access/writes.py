@@ -1,0 +1,114 @@
+"""Who may create, change or delete what in a record (rules 10, 12, 13, 14, lifecycle, messaging)."""
+
+from __future__ import annotations
+
+from ..errors import Forbidden, MethodNotAllowed
+from . import decisions as rules
+from .acl import author_references, dmp_status
+from .labels import HOLDER_SIDE, check_label_change, is_author
+from .policy import Decision, Policy
+
+# resources the holder side keeps themselves (ENS services); professionals' documents are not among them
+HOLDER_WRITABLE = frozenset({"Observation", "QuestionnaireResponse", "Appointment", "Communication", "Consent",
+                             "DocumentReference", "Binary", "Patient", "List"})
+
+
+def check_write(policy: Policy, kind: str, resource_type: str, before: dict | None, after: dict | None,
+                patients: list[str]) -> list[Decision]:
+    """Raise when the write is refused; return the decisions taken (one per patient) for the trace."""
+    decisions = [policy.decide(pid) for pid in patients]
+    if resource_type == "DocumentReference":
+        for decision in decisions or [Decision(True, "system", "no patient")]:
+            check_label_change(policy.actor, decision, before, after)
+    if policy.actor.is_trusted_system:
+        return decisions
+    if not patients and resource_type not in ("Practitioner", "PractitionerRole", "Organization"):
+        raise Forbidden(f"a {resource_type} must belong to a patient record to be written by this actor")
+    if not patients:
+        raise Forbidden("only trusted systems maintain the directory (Practitioner, PractitionerRole, Organization)")
+    for pid, decision in zip(patients, decisions):
+        _check_patient(policy, decision, pid, kind, resource_type, before, after)
+    return decisions
+
+
+def _check_patient(policy: Policy, decision: Decision, pid: str, kind: str, resource_type: str,
+                   before: dict | None, after: dict | None) -> None:
+    facts = policy.facts(pid)
+    if facts is not None and facts.closed:
+        raise Forbidden(f"the record of Patient/{pid} is closed: no new data (reactivate it first)")
+    if not decision.allowed:
+        raise Forbidden(decision.reason)
+    if decision.relationship == "emergency" and not rules.EMERGENCY_MAY_WRITE:
+        raise Forbidden("emergency access is read-only")
+    if decision.relationship in HOLDER_SIDE:
+        _check_holder_side(policy, kind, resource_type, before, after)
+    else:
+        _check_professional(policy, kind, resource_type, before, after)
+
+
+def _check_holder_side(policy: Policy, kind: str, resource_type: str, before: dict | None, after: dict | None) -> None:
+    if resource_type not in HOLDER_WRITABLE:
+        raise Forbidden(f"the holder does not write {resource_type} resources")
+    if resource_type == "Patient":
+        _dmp_status_unchanged(before, after)
+    if resource_type == "Communication" and kind == "create" and not (after or {}).get("inResponseTo"):
+        raise Forbidden("the holder may reply within a conversation (inResponseTo) but not start one")
+    if resource_type == "DocumentReference" and before is not None:
+        own = _deposited_by_holder(policy, before)
+        if kind == "delete" and not own:
+            raise Forbidden("the holder cannot delete a document deposited by a professional (rule 12)")
+        if kind != "delete" and not own:
+            _only_labels_changed(before, after)
+
+
+def _check_professional(policy: Policy, kind: str, resource_type: str, before: dict | None, after: dict | None) -> None:
+    if resource_type in ("Consent", "Patient"):
+        raise Forbidden(f"professionals do not write {resource_type} directly: use the record's operations "
+                        "($authorize …)")
+    if resource_type != "DocumentReference" or before is None:
+        return
+    if kind == "delete" and not is_author(policy.actor, before):
+        raise Forbidden("only the author deletes a document (rule 12)")
+    if kind != "delete":
+        _metadata_only(before, after)
+        if before.get("status") != (after or {}).get("status") and not is_author(policy.actor, before):
+            raise Forbidden("only the author changes a document's status (rule 12)")
+
+
+def _metadata_only(before: dict, after: dict | None) -> None:
+    """Rule 13 (PDSm): only status, securityLabel and the is-archived extension change."""
+    changed = {k for k in set(before) | set(after or {})
+               if k not in rules.DOCUMENT_MUTABLE_ELEMENTS and before.get(k) != (after or {}).get(k)}
+    if changed == {"extension"} and _extensions_but_archived(before) == _extensions_but_archived(after or {}):
+        return
+    if changed:
+        raise MethodNotAllowed(f"a DocumentReference's {', '.join(sorted(changed))} cannot change: only status, "
+                               "securityLabel and the is-archived extension (replace the document instead)")
+
+
+def _only_labels_changed(before: dict, after: dict | None) -> None:
+    changed = {k for k in set(before) | set(after or {})
+               if k not in ("securityLabel", "meta", "text") and before.get(k) != (after or {}).get(k)}
+    if changed:
+        raise Forbidden("the holder cannot alter a document deposited by a professional (rule 12): "
+                        f"{', '.join(sorted(changed))}")
+
+
+def _extensions_but_archived(resource: dict) -> list:
+    return [e for e in resource.get("extension") or [] if e.get("url") != rules.IS_ARCHIVED_URL]
+
+
+def _deposited_by_holder(policy: Policy, document: dict) -> bool:
+    authors = set(author_references(document))
+    return rules.HOLDER_MAY_ALTER_OWN_DEPOSITS and bool(
+        authors & {policy.actor.reference, *(f"Patient/{p}" for p in _patients_of_actor(policy))})
+
+
+def _patients_of_actor(policy: Policy) -> list[str]:
+    actor = policy.actor
+    return [actor.id] if actor.resource_type == "Patient" else []
+
+
+def _dmp_status_unchanged(before: dict | None, after: dict | None) -> None:
+    if dmp_status(before or {}) != dmp_status(after or {}):
+        raise Forbidden("the record status changes only through $close-dmp and $reactivate-dmp")
