@@ -6,6 +6,8 @@ from fastapi import FastAPI, Request
 
 from .api import errors as api_errors
 from .api.routes import request_id, router
+from .access.acl import ACL_INDEXES, COMMON_ACL_INDEXES
+from .audit.writer import AuditWriter
 from .auth.tokens import TokenService
 from .capability import capability_statement
 from .config import Settings
@@ -16,7 +18,8 @@ from .storage.mongo import MongoStore
 
 def open_store(settings: Settings) -> MongoStore:
     store = MongoStore.connect(settings.mongodb_uri, settings.db)
-    store.ensure_indexes({t: index_declarations(t) for t in SUPPORTED_TYPES})
+    store.ensure_indexes({t: index_declarations(t) + ACL_INDEXES.get(t, []) + COMMON_ACL_INDEXES
+                          for t in SUPPORTED_TYPES})
     return store
 
 
@@ -25,6 +28,7 @@ def create_app(settings: Settings | None = None, *, store: MongoStore | None = N
     app = FastAPI(title="dmp-fhir-server", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.store = store or open_store(settings)
+    app.state.audit = AuditWriter(app.state.store)
     app.state.tokens = TokenService(settings)
     app.state.capability = capability_statement()
     api_errors.install(app)

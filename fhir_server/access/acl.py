@@ -23,6 +23,16 @@ from .decisions import (DMP_CLOSED, DMP_STATUS_URL, HIDDEN_FROM_PATIENT_MAX, HID
                         VISIBILITY_CODES, VISIBILITY_SYSTEM)
 
 
+# the policy's filters, next to the search indexes of each collection
+COMMON_ACL_INDEXES = [[("_acl.patients", 1), ("deleted", 1)]]
+ACL_INDEXES = {
+    "Patient": [[("_acl.closed", 1)]],
+    "Binary": [[("_acl.context", 1)]],
+    "DocumentReference": [[("_acl.hidden_since", 1)]],
+    "AuditEvent": [[("_acl.agent", 1)], [("_chain.key", 1), ("_chain.seq", -1)]],
+}
+
+
 @cache
 def compartment_params() -> dict[str, tuple[str, ...]]:
     raw = package_files.files("fhir_server.definitions").joinpath("compartmentdefinition-patient.json").read_bytes()

@@ -28,7 +28,7 @@ def search_scope(policy: Policy, resource_type: str) -> dict | None:
         return None
     if policy.actor.resource_type == "Practitioner" and policy.actor.access_mode in EMERGENCY_MODES:
         return _emergency_scope(policy)
-    return _union(policy, [(pid, policy.decide(pid)) for pid in candidate_patients(policy)])
+    return union_of(policy, [(pid, policy.decide(pid)) for pid in candidate_patients(policy)])
 
 
 def candidate_patients(policy: Policy) -> list[str]:
@@ -41,20 +41,20 @@ def candidate_patients(policy: Policy) -> list[str]:
         return [ref.split("/", 1)[1]] if ref.startswith("Patient/") else []
     if actor.resource_type != "Practitioner":
         return []
-    found: set[str] = set(_patients_of(policy, "Patient", "general-practitioner", actor.reference))
+    found: set[str] = set(patients_of(policy, "Patient", "general-practitioner", actor.reference))
     for me in identities(actor):
-        found.update(_patients_of(policy, "CareTeam", "participant", me))
-        found.update(_patients_of(policy, "Consent", "actor", me))
+        found.update(patients_of(policy, "CareTeam", "participant", me))
+        found.update(patients_of(policy, "Consent", "actor", me))
     return sorted(found)
 
 
-def _patients_of(policy: Policy, resource_type: str, param: str, reference: str) -> list[str]:
+def patients_of(policy: Policy, resource_type: str, param: str, reference: str) -> list[str]:
     query = compile_search(resource_type, [(param, reference)])
     docs = policy.store.find(resource_type, query.filter)
     return [pid for d in docs for pid in (d.get("_acl") or {}).get("patients", [])]
 
 
-def _union(policy: Policy, decisions: list[tuple[str, Decision]]) -> dict:
+def union_of(policy: Policy, decisions: list[tuple[str, Decision]]) -> dict:
     by_view: dict[bytes, tuple[dict, list[str]]] = defaultdict(lambda: ({}, []))
     for pid, decision in decisions:
         if decision.allowed:
@@ -80,9 +80,9 @@ def _emergency_scope(policy: Policy) -> dict:
                         for pid in d["_acl"]["patients"] if not policy.decide(pid).allowed)
     reachable = _clause({"_acl.patients": {"$nin": sorted(excluded), "$exists": True, "$ne": []}},
                         masked_for(actor))
-    treated = [(pid, policy.decide(pid)) for pid in _patients_of(policy, "Patient", "general-practitioner",
+    treated = [(pid, policy.decide(pid)) for pid in patients_of(policy, "Patient", "general-practitioner",
                                                                    actor.reference)]
-    full_view = _union(policy, [(pid, d) for pid, d in treated if d.allowed and not d.visibility])
+    full_view = union_of(policy, [(pid, d) for pid, d in treated if d.allowed and not d.visibility])
     return reachable if full_view is MATCH_NOTHING else {"$or": [full_view, reachable]}
 
 

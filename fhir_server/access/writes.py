@@ -95,7 +95,9 @@ def _only_labels_changed(before: dict, after: dict | None) -> None:
 
 
 def _extensions_but_archived(resource: dict) -> list:
-    return [e for e in resource.get("extension") or [] if e.get("url") != rules.IS_ARCHIVED_URL]
+    """The is-archived flag and the hidden-until date travel with status and labels (rule 13)."""
+    return [e for e in resource.get("extension") or []
+            if e.get("url") not in (rules.IS_ARCHIVED_URL, rules.HIDDEN_UNTIL_URL)]
 
 
 def _deposited_by_holder(policy: Policy, document: dict) -> bool:

@@ -46,7 +46,7 @@ async def fhir(request: Request, path: str = "") -> Response:
     it = await interaction_from(request, path)
     ctx = Context(store=request.app.state.store, settings=request.app.state.settings, actor=actor,
                   base_url=base_url(request), request_id=request.state.request_id,
-                  prefer_return=prefer_return(request))
+                  prefer_return=prefer_return(request), audit=request.app.state.audit)
     out = await run_in_threadpool(dispatch, ctx, it)
     return render(out, ctx.base_url, ctx.prefer_return)
 

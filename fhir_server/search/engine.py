@@ -65,10 +65,15 @@ def _page(store, c: CompiledSearch, scope) -> tuple[list[dict], bool, bool]:
 
 
 def run_search(store, resource_type: str | None, params: list[tuple[str, str]], *, base_url: str,
-               extra_filter: ExtraFilter = None, lenient: bool = False) -> dict:
-    """A FHIR searchset Bundle for `GET [base]/[type]?params` (or `[base]?params` when type is None)."""
+               extra_filter: ExtraFilter = None, lenient: bool = False,
+               observe: Callable[[str, dict], None] | None = None) -> dict:
+    """A FHIR searchset Bundle for `GET [base]/[type]?params` (or `[base]?params` when type is None).
+
+    `observe(type, stored_doc)` is told of every resource returned (matches and includes), for the trace."""
     base_url = base_url.rstrip("/")
     scope = _scope(extra_filter)
+    if observe is not None:
+        store = _Observed(store, observe)
     c = compile_search(resource_type, params, lenient=lenient, base_url=base_url,
                        resolve=_resolver(store, base_url, scope))
     if resource_type is None:
@@ -91,9 +96,25 @@ def run_search(store, resource_type: str | None, params: list[tuple[str, str]], 
     return bundle.searchset(entries, total, links)
 
 
+class _Observed:
+    """The store as seen by a traced search: `returned` reports what leaves the server."""
+
+    def __init__(self, store, observe: Callable[[str, dict], None]):
+        self._store, self.observe = store, observe
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def returned(self, rows: list[tuple[str, dict]]) -> None:
+        for resource_type, doc in rows:
+            self.observe(resource_type, doc)
+
+
 def _entries(store, c: CompiledSearch, rows: list[tuple[str, dict]], base_url: str, scope) -> list[dict]:
     issues = list(c.warnings)
     included, capped = resolve_includes(store, scope, rows, c.includes + c.revincludes)
+    if isinstance(store, _Observed):
+        store.returned(rows + included)
     if capped:
         issues.append(Issue("Too many resources to include: the included resources were cut at the limit",
                             "too-costly", "warning", ["_include"]))

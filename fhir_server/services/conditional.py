@@ -17,6 +17,7 @@ from ..search.engine import find_matches
 from ..storage.base import Stored
 from ..storage.mongo import now_ms
 from .context import Context, Outcome
+from .guard import search_filter
 from .read import outcome_of
 from .writing import new_id
 
@@ -27,7 +28,8 @@ STALE_CLAIM = timedelta(seconds=10)
 
 
 def matches(ctx: Context, resource_type: str, params: list[tuple[str, str]]) -> list[Stored]:
-    docs = find_matches(ctx.store, resource_type, params, limit=2)
+    docs = find_matches(ctx.store, resource_type, params, limit=2, base_url=ctx.base_url,
+                        extra_filter=search_filter(ctx))
     return [Stored.from_doc(resource_type, d) for d in docs]
 
 

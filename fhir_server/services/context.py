@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..access.policy import Policy
+from ..audit.balp import Trace
+from ..audit.writer import AuditWriter
 from ..auth.actor import Actor
 from ..config import Settings
-from ..storage.mongo import MongoStore, UnitOfWork
+from ..storage.mongo import MongoStore, UnitOfWork, now_ms
 
 
 @dataclass
@@ -61,5 +64,16 @@ class Context:
     actor: Actor
     base_url: str
     request_id: str = ""
-    uow: UnitOfWork | None = None   # set while a transaction Bundle runs
+    uow: UnitOfWork | None = None   # set while a write or a transaction Bundle runs
     prefer_return: str = "representation"   # Prefer: return=minimal|representation|OperationOutcome
+    audit: AuditWriter | None = None
+    trace: Trace | None = None      # what the current interaction touched, for its AuditEvents
+    now: datetime = field(default_factory=now_ms)
+    deferred: list = field(default_factory=list)   # refusal traces to write once a transaction rolled back
+    _policy: Policy | None = None
+
+    @property
+    def policy(self) -> Policy:
+        if self._policy is None:
+            self._policy = Policy(self.store, self.actor, self.now)
+        return self._policy

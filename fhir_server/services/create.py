@@ -17,5 +17,5 @@ def create(ctx: Context, it: Interaction) -> Outcome:
 
 
 def insert_new(ctx: Context, resource_type: str, id: str, body: dict) -> Outcome:
-    stored = store_version(ctx, resource_type, id, body, None)
+    stored = store_version(ctx, "create", resource_type, id, body, None, None)
     return outcome_of(stored, 201, created=True)

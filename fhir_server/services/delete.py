@@ -25,7 +25,8 @@ def _delete(ctx: Context, resource_type: str, id: str, if_match: str | None) -> 
         return _message(200, f"{resource_type}/{id} was already deleted")
     check_if_match(if_match, current)
     try:
-        stored = store_version(ctx, resource_type, id, tombstone(resource_type, id), current.version, deleted=True)
+        stored = store_version(ctx, "delete", resource_type, id, tombstone(resource_type, id), current.version,
+                              current, deleted=True)
     except Conflict as conflict:
         raise_conflict_as_412(conflict, if_match)
     out = _message(200, f"deleted {resource_type}/{id} (version {stored.version})")

@@ -1,17 +1,22 @@
 """The one entry point for every interaction, from HTTP or from a Bundle entry.
 
-Cross-cutting checks live here, once: the SMART scope of the interaction, the server-written types.
+Cross-cutting concerns live here, once: the SMART scope of the interaction, the server-written types,
+the unit of work of a write, and the access trace of every interaction, allowed or refused.
 """
 
 from __future__ import annotations
 
-from ..errors import Forbidden, MethodNotAllowed
+from dataclasses import replace as with_fields
+
+from ..errors import FhirError, Forbidden, MethodNotAllowed
 from ..fhir_types import SERVER_WRITTEN_TYPES
+from . import tracing
 from .bundle import process_bundle
 from .context import Context, Interaction, Outcome
 from .create import create
 from .delete import delete
 from .history import history
+from .operations import operation
 from .patch import patch
 from .read import read, vread
 from .search import search
@@ -21,14 +26,51 @@ WRITES = ("create", "update", "patch", "delete")
 # interaction kind -> the SMART permission it needs
 SCOPE_OF = {"read": "read", "vread": "read", "create": "create", "update": "update", "patch": "update",
             "delete": "delete", "history-instance": "history", "history-type": "history",
-            "history-system": "history", "search-type": "search", "search-system": "search"}
+            "history-system": "history", "search-type": "search", "search-system": "search",
+            "operation": "operation"}
 
 
 def dispatch(ctx: Context, it: Interaction) -> Outcome:
     if it.kind == "bundle":
+        return _bundle(ctx, it)
+    trace = tracing.begin(ctx, it)
+    ctx = with_fields(ctx, trace=trace)
+    try:
+        _check(ctx, it)
+        if it.kind in WRITES or it.kind == "operation":
+            return _in_unit_of_work(ctx, it)
+        out = HANDLERS[it.kind](ctx, it)
+        tracing.write(ctx, trace)
+        return out
+    except FhirError as error:
+        tracing.failed(trace, error)
+        if ctx.uow is not None:
+            ctx.deferred.append(trace)     # the transaction rolls back: trace the refusal afterwards
+        else:
+            tracing.write(ctx, trace)
+        raise
+
+
+def _in_unit_of_work(ctx: Context, it: Interaction) -> Outcome:
+    """A write and its trace land together (or neither does)."""
+    if ctx.uow is not None:
+        out = HANDLERS[it.kind](ctx, it)
+        tracing.write(ctx, ctx.trace)
+        return out
+    with ctx.store.unit_of_work() as uow:
+        inner = with_fields(ctx, uow=uow)
+        out = HANDLERS[it.kind](inner, it)
+        tracing.write(inner, ctx.trace)
+    return out
+
+
+def _bundle(ctx: Context, it: Interaction) -> Outcome:
+    ctx = with_fields(ctx, deferred=[])
+    try:
         return process_bundle(ctx, it, dispatch)
-    _check(ctx, it)
-    return HANDLERS[it.kind](ctx, it)
+    finally:
+        for trace in ctx.deferred:
+            tracing.write(with_fields(ctx, uow=None, trace=trace), trace)
 
 
 def _check(ctx: Context, it: Interaction) -> None:
@@ -44,4 +86,4 @@ def _check(ctx: Context, it: Interaction) -> None:
 
 HANDLERS = {"read": read, "vread": vread, "create": create, "update": update, "patch": patch, "delete": delete,
             "history-instance": history, "history-type": history, "history-system": history,
-            "search-type": search, "search-system": search}
+            "search-type": search, "search-system": search, "operation": operation}

@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 
 import orjson
 
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Forbidden
 from ..fhir_types import SUPPORTED_TYPES
 from ..storage.base import as_utc
 from .context import Context, Interaction, Outcome
+from .read import checked_doc
 from ..instants import parse_instant
 from .writing import instant
 
@@ -42,9 +43,11 @@ def history(ctx: Context, it: Interaction) -> Outcome:
 
 def _scope_filter(ctx: Context, it: Interaction) -> dict:
     if it.kind == "history-instance":
-        if ctx.store.read(it.resource_type, it.id) is None:
-            raise NotFound(f"{it.resource_type}/{it.id} not found")
+        checked_doc(ctx, it.resource_type, it.id)
         return {"type": it.resource_type, "id": it.id}
+    if not ctx.actor.is_trusted_system:
+        # history rows carry no access marks: across resources only trusted systems read them
+        raise Forbidden("type and system history are for trusted systems; read a resource's own _history")
     if it.kind == "history-type":
         return {"type": it.resource_type}
     return {"type": {"$in": list(SUPPORTED_TYPES)}}

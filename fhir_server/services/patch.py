@@ -6,7 +6,7 @@ from ..errors import BadRequest, Conflict
 from .conditional import resolve_single
 from .context import Context, Interaction, Outcome
 from .patch_formats import apply_fhirpath_patch, apply_json_patch
-from .read import current_or_error, outcome_of
+from .read import outcome_of, readable_current
 from .update import RETRIES
 from .writing import check_if_match, checked_body, raise_conflict_as_412, same_content, store_version
 
@@ -21,13 +21,13 @@ def patch(ctx: Context, it: Interaction) -> Outcome:
             raise BadRequest(f"conditional patch: no {it.resource_type} matched")
         id = match.id
     for attempt in range(RETRIES):
-        current = current_or_error(ctx, it.resource_type, id)
+        current = readable_current(ctx, it.resource_type, id)
         check_if_match(it.if_match, current)
         patched = checked_body(_apply(it, current.resource), it.resource_type)
         if same_content(current.resource, patched):
             return outcome_of(current)
         try:
-            return outcome_of(store_version(ctx, it.resource_type, id, patched, current.version))
+            return outcome_of(store_version(ctx, "patch", it.resource_type, id, patched, current.version, current))
         except Conflict as conflict:
             # the patch is re-applied to the new current version unless the client pinned one
             if it.if_match is not None or attempt == RETRIES - 1 or ctx.uow is not None:

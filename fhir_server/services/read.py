@@ -5,16 +5,17 @@ from __future__ import annotations
 from ..errors import Gone, NotFound
 from ..storage.base import Stored
 from .context import Context, Interaction, Outcome
+from .guard import check_readable
 
 
 def read(ctx: Context, it: Interaction) -> Outcome:
-    stored = current_or_error(ctx, it.resource_type, it.id)
-    return outcome_of(stored)
+    return outcome_of(readable_current(ctx, it.resource_type, it.id))
 
 
 def vread(ctx: Context, it: Interaction) -> Outcome:
     if not (it.version or "").isdigit():
         raise NotFound(f"no version '{it.version}' of {it.resource_type}/{it.id}")
+    checked_doc(ctx, it.resource_type, it.id)     # the policy judges the resource as it is now
     stored = ctx.store.vread(it.resource_type, it.id, int(it.version))
     if stored is None:
         raise NotFound(f"{it.resource_type}/{it.id}/_history/{it.version} not found")
@@ -23,11 +24,19 @@ def vread(ctx: Context, it: Interaction) -> Outcome:
     return outcome_of(stored)
 
 
-def current_or_error(ctx: Context, resource_type: str, id: str) -> Stored:
-    """The live current version, else 404 (never existed) or 410 (deleted)."""
-    stored = ctx.store.read(resource_type, id)
-    if stored is None:
+def checked_doc(ctx: Context, resource_type: str, id: str) -> dict:
+    """The current stored document (deleted or not) once the policy let the actor see it; else 403/404."""
+    doc = ctx.store.read_doc(resource_type, id)
+    if doc is None:
         raise NotFound(f"{resource_type}/{id} not found")
+    check_readable(ctx, resource_type, doc)
+    return doc
+
+
+def readable_current(ctx: Context, resource_type: str, id: str) -> Stored:
+    """The live current version the actor may see, else 404 (none or hidden), 403 or 410 (deleted)."""
+    doc = checked_doc(ctx, resource_type, id)
+    stored = Stored.from_doc(resource_type, doc)
     if stored.deleted:
         raise Gone(f"{resource_type}/{id} was deleted (version {stored.version})")
     return stored

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..errors import BadRequest, Conflict
 from .conditional import resolve_single
 from .context import Context, Interaction, Outcome
+from .guard import check_readable
 from .create import insert_new
 from .read import outcome_of
 from .writing import (check_if_match, checked_body, expected_version, new_id, raise_conflict_as_412,
@@ -43,12 +44,14 @@ def _conditional_update(ctx: Context, it: Interaction, body: dict) -> Outcome:
 def replace(ctx: Context, resource_type: str, id: str, body: dict, if_match: str | None) -> Outcome:
     for attempt in range(RETRIES):
         current = ctx.store.read(resource_type, id)
+        if current is not None and not current.deleted:
+            check_readable(ctx, resource_type, {"_id": id, "_acl": current.acl or {}})
         check_if_match(if_match, current)
         if current is not None and not current.deleted and same_content(current.resource, body):
             return outcome_of(current)
         previous = expected_version(if_match) or (current.version if current else None)
         try:
-            stored = store_version(ctx, resource_type, id, body, previous)
+            stored = store_version(ctx, "update", resource_type, id, body, previous, current)
         except Conflict as conflict:
             if if_match is not None or attempt == RETRIES - 1 or ctx.uow is not None:
                 raise_conflict_as_412(conflict, if_match)

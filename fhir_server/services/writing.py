@@ -6,11 +6,13 @@ import uuid
 from datetime import datetime
 
 from ..errors import BadRequest, Conflict, PreconditionFailed
+from ..access.acl import compute_acl
 from ..search.index import extract_index
 from ..storage.base import Stored, Write
 from ..storage.mongo import now_ms
 from ..validation.structure import validate_resource
 from .context import Context
+from .guard import check_readable, check_writable
 
 SERVER_META = ("versionId", "lastUpdated")
 
@@ -66,16 +68,25 @@ def _without_server_meta(resource: dict) -> dict:
     return out
 
 
-def store_version(ctx: Context, resource_type: str, id: str, body: dict, previous: int | None,
-                  *, deleted: bool = False) -> Stored:
-    """Write version previous+1; a concurrent writer that got there first makes this a 409."""
+def store_version(ctx: Context, kind: str, resource_type: str, id: str, body: dict, previous: int | None,
+                  current: Stored | None, *, deleted: bool = False, decided: bool = False) -> Stored:
+    """Write version previous+1 once the access policy agreed; a concurrent writer that got there
+    first makes this a 409. `decided`: a custom operation already applied its own rule (operations.py)."""
     last_updated = now_ms()
     resource = dict(body)
     resource["id"] = id
     resource["meta"] = {**(body.get("meta") or {}), "versionId": str((previous or 0) + 1),
                         "lastUpdated": instant(last_updated)}
+    live = current if current is not None and not current.deleted else None
     index = {} if deleted else extract_index(resource, base_url=ctx.base_url)
-    write = Write(resource_type, id, resource, index, {}, previous, deleted)
+    acl = (live.acl or {}) if deleted else compute_acl(resource_type, resource, index,
+                                                       live.acl if live else None, last_updated)
+    if live is not None and not decided:
+        check_readable(ctx, resource_type, {"_id": id, "_acl": live.acl or {}})
+    if not decided:
+        check_writable(ctx, kind, resource_type, live.resource if live else None, live.acl if live else None,
+                       None if deleted else resource, None if deleted else acl)
+    write = Write(resource_type, id, resource, index, acl, previous, deleted)
     return ctx.store.write(write, last_updated, ctx.uow)
 
 

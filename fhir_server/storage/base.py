@@ -33,11 +33,12 @@ class Stored:
     last_updated: datetime
     deleted: bool
     resource: dict
+    acl: dict | None = None     # None for history versions (the policy reads the current one)
 
     @classmethod
     def from_doc(cls, resource_type: str, doc: dict) -> "Stored":
         return cls(resource_type, doc["res"]["id"] if doc.get("res") else doc["_id"], doc["v"],
-                   as_utc(doc["lu"]), bool(doc.get("deleted")), doc.get("res") or {})
+                   as_utc(doc["lu"]), bool(doc.get("deleted")), doc.get("res") or {}, doc.get("_acl"))
 
 
 def as_utc(t: datetime) -> datetime:

@@ -17,12 +17,13 @@ from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 import pymongo
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from ..errors import Conflict, ServiceUnavailable
 from .base import Stored, Write
 
 HISTORY = "history"
+WRITE_CONFLICT = 112
 HISTORY_INDEXES = [
     [("type", 1), ("id", 1), ("v", -1)],
     [("type", 1), ("lu", -1), ("_id", -1)],
@@ -41,12 +42,17 @@ class UnitOfWork:
 
     def __init__(self, session=None):
         self.session = session
-        self.undo: list[Callable[[], None]] = []
+        self.undo: list[Callable[[], None]] = []       # database undo, for stores without transactions
+        self.on_abort: list[Callable[[], None]] = []   # in-memory state to forget, whatever the store
 
     def rollback(self) -> None:
-        for action in reversed(self.undo):
+        if self.session is None:
+            for action in reversed(self.undo):
+                action()
+        for action in reversed(self.on_abort):
             action()
         self.undo.clear()
+        self.on_abort.clear()
 
 
 class MongoStore:
@@ -83,8 +89,16 @@ class MongoStore:
                     yield
         except DuplicateKeyError:
             raise
+        except OperationFailure as e:
+            if e.has_error_label("TransientTransactionError") or e.code == WRITE_CONFLICT:
+                raise Conflict("a concurrent write touched the same data; retry") from e
+            raise ServiceUnavailable(f"storage unavailable: {type(e).__name__}") from e
         except PyMongoError as e:
             raise ServiceUnavailable(f"storage unavailable: {type(e).__name__}") from e
+
+    def ensure_unique_index(self, collection: str, keys: list[tuple[str, int]]) -> None:
+        with self._guard():
+            self.db[collection].create_index(keys, unique=True)
 
     def collection(self, name: str):
         return self.db[name]
@@ -98,7 +112,7 @@ class MongoStore:
     # -- reads --------------------------------------------------------------------------------
     def read(self, resource_type: str, id: str) -> Stored | None:
         with self._guard():
-            doc = self.db[resource_type].find_one({"_id": id}, {"_idx": 0, "_acl": 0})
+            doc = self.db[resource_type].find_one({"_id": id}, {"_idx": 0, "_chain": 0})
         return Stored.from_doc(resource_type, doc) if doc else None
 
     def read_doc(self, resource_type: str, id: str) -> dict | None:
@@ -109,6 +123,9 @@ class MongoStore:
     def vread(self, resource_type: str, id: str, version: int) -> Stored | None:
         with self._guard():
             doc = self.db[HISTORY].find_one({"_id": f"{resource_type}/{id}/{version}"})
+            if doc is None:
+                # server-written resources (AuditEvent) have one version and no history entry
+                doc = self.db[resource_type].find_one({"_id": id, "v": version}, {"_idx": 0, "_chain": 0})
         return Stored.from_doc(resource_type, doc) if doc else None
 
     def find(self, resource_type: str, filter: dict, *, sort: list[tuple[str, int]] | None = None,
@@ -144,8 +161,13 @@ class MongoStore:
         """All writes made through the yielded unit land together, or none does."""
         if self._transactions:
             with self._guard(), self.client.start_session() as session:
-                with session.start_transaction():
-                    yield UnitOfWork(session)
+                uow = UnitOfWork(session)
+                try:
+                    with session.start_transaction():
+                        yield uow
+                except BaseException:
+                    uow.rollback()
+                    raise
             return
         with self._guard():
             uow = UnitOfWork()

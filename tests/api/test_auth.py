@@ -108,7 +108,7 @@ def test_scope_per_type(as_actor):
 
 
 def test_smart_v1_read_scope_allows_read_not_write(as_actor, system):
-    pid = system.post("Patient", patient()).json()["id"]
+    pid = system.post("Patient", patient(generalPractitioner=[{"reference": "Practitioner/p1"}])).json()["id"]
     v1 = as_actor("Practitioner/p1", scope="user/*.read")
     assert v1.get(f"Patient/{pid}").status_code == 200
     assert v1.delete(f"Patient/{pid}").status_code == 403

@@ -1,0 +1,71 @@
+"""Appending traces: one insert per trace, chained per patient (the chain head is cached in memory and
+re-read only when another process got there first, which the unique (chain, seq) index reveals)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime
+
+from ..errors import Conflict, ServiceUnavailable
+from ..search.index import extract_index
+from ..storage.mongo import MongoStore, UnitOfWork
+from .chain import GENESIS, SYSTEM_CHAIN, BrokenLink, link_hash, verify_chain
+
+COLLECTION = "AuditEvent"
+CHAIN_INDEX = [("_chain.key", 1), ("_chain.seq", 1)]
+ATTEMPTS = 5
+
+
+class AuditWriter:
+    def __init__(self, store: MongoStore):
+        self.store = store
+        self._heads: dict[str, tuple[int, str]] = {}
+        self._lock = threading.RLock()
+        store.ensure_unique_index(COLLECTION, CHAIN_INDEX)
+
+    def append(self, resource: dict, acl: dict, recorded: datetime, uow: UnitOfWork | None = None) -> str:
+        """Store one AuditEvent; its chain is the patient's (or the system chain). Returns its id."""
+        key = (acl.get("patients") or [SYSTEM_CHAIN])[0]
+        with self._lock:
+            for _ in range(ATTEMPTS):
+                seq, previous = self._head(key)
+                doc = self._document(resource, acl, recorded, key, seq + 1, previous)
+                try:
+                    self.store.insert(COLLECTION, doc, uow)
+                except Conflict:
+                    self._heads.pop(key, None)   # another process appended: read the head again
+                    continue
+                self._heads[key] = (seq + 1, doc["_chain"]["hash"])
+                if uow is not None:
+                    uow.on_abort.append(lambda: self._heads.pop(key, None))
+                return doc["_id"]
+        raise ServiceUnavailable("the access trace could not be written: the request is refused")
+
+    def _head(self, key: str) -> tuple[int, str]:
+        if key not in self._heads:
+            last = self.store.find(COLLECTION, {"_chain.key": key}, sort=[("_chain.seq", -1)], limit=1)
+            self._heads[key] = (last[0]["_chain"]["seq"], last[0]["_chain"]["hash"]) if last else (0, GENESIS)
+        return self._heads[key]
+
+    @staticmethod
+    def _document(resource: dict, acl: dict, recorded: datetime, key: str, seq: int, previous: str) -> dict:
+        id = str(uuid.uuid4())
+        res = {**resource, "id": id, "meta": {**resource.get("meta", {}), "versionId": "1",
+                                              "lastUpdated": resource["recorded"]}}
+        chain = {"key": key, "seq": seq, "prev": previous, "hash": link_hash(res, key, seq, previous)}
+        return {"_id": id, "v": 1, "lu": recorded, "deleted": False, "res": res, "_idx": extract_index(res),
+                "_acl": acl, "_chain": chain}
+
+
+def verify(store: MongoStore) -> tuple[int, list[BrokenLink]]:
+    """Check every chain; returns (traces checked, first broken link of each broken chain)."""
+    keys = sorted({d["_chain"]["key"] for d in store.find(COLLECTION, {}, projection={"_chain.key": 1})})
+    broken, checked = [], 0
+    for key in keys:
+        docs = store.find(COLLECTION, {"_chain.key": key}, sort=[("_chain.seq", 1)])
+        checked += len(docs)
+        link = verify_chain(key, docs)
+        if link:
+            broken.append(link)
+    return checked, broken

@@ -1,0 +1,48 @@
+"""Patient/{id}/$everything: https://hl7.org/fhir/R4/patient-operation-everything.html
+
+The patient compartment (every resource whose `_acl.patients` names the patient), filtered by the
+same decision as read and search, as one searchset Bundle."""
+
+from __future__ import annotations
+
+from ..access.acl import compartment_params
+from ..access.audit_scope import audit_scope
+from ..errors import Forbidden, Issue
+from ..search import bundle
+from .context import Context, Interaction, Outcome
+from .guard import note
+from .read import readable_current
+
+PER_TYPE_LIMIT = 1000
+
+
+def everything(ctx: Context, it: Interaction) -> Outcome:
+    patient = readable_current(ctx, "Patient", it.id)
+    decision = ctx.policy.decide(it.id)
+    if not decision.allowed:
+        raise Forbidden(decision.reason)
+    entries = [bundle.entry(ctx.base_url, patient.resource, "match")]
+    capped = []
+    for resource_type in sorted(t for t, params in compartment_params().items() if params):
+        docs = _compartment(ctx, resource_type, it.id, decision.visibility)
+        if len(docs) > PER_TYPE_LIMIT:
+            docs, capped = docs[:PER_TYPE_LIMIT], capped + [resource_type]
+        for doc in docs:
+            note(ctx, resource_type, doc)
+            entries.append(bundle.entry(ctx.base_url, doc["res"], "match"))
+    if capped:
+        entries.append(bundle.outcome_entry([Issue(f"more than {PER_TYPE_LIMIT} {', '.join(capped)}: cut",
+                                                   "too-costly", "warning")]))
+    matches = sum(1 for e in entries if e.get("search", {}).get("mode") == "match")
+    return Outcome(200, bundle.searchset(entries, matches, [("self", f"{ctx.base_url}/Patient/{it.id}/$everything")]))
+
+
+def _filter(ctx: Context, resource_type: str, patient_id: str, visibility: dict) -> dict:
+    clauses = [{"_acl.patients": patient_id}, {"deleted": False}]
+    view = audit_scope(ctx.policy) if resource_type == "AuditEvent" else visibility
+    return {"$and": clauses + ([view] if view else [])}
+
+
+def _compartment(ctx: Context, resource_type: str, patient_id: str, visibility: dict) -> list[dict]:
+    return ctx.store.find(resource_type, _filter(ctx, resource_type, patient_id, visibility),
+                          sort=[("_id", 1)], limit=PER_TYPE_LIMIT + 1)

@@ -1,0 +1,81 @@
+"""Where services ask the access policy, and note for the trace what they touched.
+
+Read-type interactions call `check_readable` on the current stored document; searches pass
+`search_filter` to the engine; writes call `check_writable` with the before/after resources.
+"""
+
+from __future__ import annotations
+
+from ..access.acl import compartment_patients
+from ..access.policy import Decision
+from ..access.scope import search_scope
+from ..access.audit_scope import audit_scope
+from ..access.writes import check_write
+from ..errors import Forbidden, NotFound
+from .context import Context
+
+
+def check_readable(ctx: Context, resource_type: str, doc: dict) -> None:
+    """403 when the record is closed to the actor, 404 when this resource is hidden from them."""
+    acl = doc.get("_acl") or {}
+    patients = acl.get("patients") or []
+    note(ctx, resource_type, doc)
+    if ctx.actor.is_trusted_system:
+        return
+    if resource_type == "Binary":
+        return _check_binary(ctx, acl)
+    if resource_type == "AuditEvent":
+        return _check_visible(ctx, resource_type, doc["_id"], audit_scope(ctx.policy))
+    for pid in patients:
+        decision = ctx.policy.decide(pid)
+        if not decision.allowed:
+            raise Forbidden(decision.reason)
+        _check_visible(ctx, resource_type, doc["_id"], decision.visibility)
+
+
+def _check_visible(ctx: Context, resource_type: str, id: str, visibility: dict | None) -> None:
+    if visibility and not ctx.store.count(resource_type, {"$and": [{"_id": id}, visibility]}, limit=1):
+        raise NotFound(f"{resource_type}/{id} not found")
+
+
+def _check_binary(ctx: Context, acl: dict) -> None:
+    """A Binary is read under the rules of the resource its securityContext names."""
+    context = acl.get("context")
+    if not context or "/" not in context:
+        raise Forbidden("this Binary has no securityContext: only trusted systems read it")
+    type_, _, id = context.partition("/")
+    doc = ctx.store.read_doc(type_, id)
+    if doc is None or doc.get("deleted"):
+        raise NotFound("the resource this Binary belongs to does not exist")
+    check_readable(ctx, type_, doc)
+
+
+def search_filter(ctx: Context):
+    """The engine calls this for every type it queries (matches, includes, chains, counts)."""
+    def scope(resource_type: str) -> dict | None:
+        if resource_type == "Binary" and not ctx.actor.is_trusted_system:
+            raise Forbidden("Binary resources are read through their DocumentReference (GET Binary/id)")
+        if resource_type == "AuditEvent":
+            return audit_scope(ctx.policy)
+        return search_scope(ctx.policy, resource_type)
+    return scope
+
+
+def check_writable(ctx: Context, kind: str, resource_type: str, before: dict | None, before_acl: dict | None,
+                   after: dict | None, after_acl: dict | None) -> list[Decision]:
+    patients = sorted(set((before_acl or {}).get("patients", [])) | set((after_acl or {}).get("patients", [])))
+    if ctx.trace is not None:
+        ctx.trace.touch(patients, f"{resource_type}/{(after or before or {}).get('id')}")
+    return check_write(ctx.policy, kind, resource_type, before, after, patients)
+
+
+def note(ctx: Context, resource_type: str, doc: dict) -> None:
+    """Record a resource the interaction touched (or returned), under its patients, for the trace."""
+    if ctx.trace is None:
+        return
+    acl = doc.get("_acl") or {}
+    ctx.trace.touch(acl.get("patients") or [], f"{resource_type}/{doc['_id']}", acl)
+
+
+def patients_of(resource_type: str, resource: dict, index: dict) -> list[str]:
+    return compartment_patients(resource_type, resource, index)

@@ -1,0 +1,41 @@
+"""One AuditEvent per patient touched by an interaction, written before the response leaves (IHE BALP).
+
+A write's traces land in the write's unit of work, so a write is never stored untraced; a trace that
+cannot be written fails the request with 503 and no data is returned."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from ..audit.balp import Trace, audit_event
+from ..errors import FhirError, Forbidden, NotFound
+from .context import Context, Interaction
+from .writing import instant
+
+
+class Hidden(NotFound):
+    """404 given because the policy hides the resource: traced as a refusal."""
+
+
+def begin(ctx: Context, it: Interaction) -> Trace:
+    query = None
+    if it.kind.startswith("search") or it.kind.startswith("history"):
+        query = f"{it.resource_type or ''}?{urlencode(it.params)}"
+    return Trace(kind=it.kind, resource_type=it.resource_type, query=query, operation=it.operation)
+
+
+def failed(trace: Trace, error: FhirError) -> None:
+    trace.refused = isinstance(error, (Forbidden, Hidden))
+    trace.outcome = "4" if error.status < 500 else "8"
+    trace.outcome_text = f"{error.status}: {error.diagnostics}"
+
+
+def write(ctx: Context, trace: Trace) -> None:
+    if ctx.audit is None:
+        return
+    keys = list(trace.touched) or [""]
+    for pid in keys:
+        event = audit_event(trace, ctx.actor, pid, trace.touched.get(pid, []), ctx.now, ctx.request_id,
+                            instant(ctx.now))
+        acl = {"patients": [pid] if pid else [], "agent": ctx.actor.reference, **trace.marks.get(pid, {})}
+        ctx.audit.append(event, acl, ctx.now, ctx.uow)

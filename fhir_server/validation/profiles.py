@@ -1,0 +1,114 @@
+"""The project's profiles: what a resource must hold beyond FHIR R4 itself (profiles/, shared/DMP_RULES.md).
+
+Each profile (profiles/StructureDefinition-Dmp*.json) is compiled by scripts/gen_profile_schemas.py into a
+JSON Schema, profiles/schemas/<Type>.schema.json, that states only what the profile adds (required elements,
+INS / RPPS / FINESS identifier systems, DMP codes); the structure itself is checked by structure.py first.
+A schema is read and compiled once, on first use of its type. Every violation becomes one Issue whose
+expression is the FHIRPath of the element (`DocumentReference.securityLabel[0].coding[0].code`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+import orjson
+from jsonschema import Draft202012Validator, ValidationError
+
+from fhir_server.errors import Issue, Unprocessable
+
+# the issue code when the schema does not name one (`x-issue`)
+ISSUE_CODES = {"required": "required", "enum": "code-invalid", "const": "code-invalid"}
+MAX_SHOWN = 64
+
+
+def schemas_dir() -> Path:
+    here = Path(__file__).resolve().parents[2] / "profiles" / "schemas"
+    return here if here.is_dir() else Path.cwd() / "profiles" / "schemas"
+
+
+@cache
+def profiled_types() -> frozenset[str]:
+    return frozenset(p.name.removesuffix(".schema.json") for p in schemas_dir().glob("*.schema.json"))
+
+
+@cache
+def _validator(resource_type: str) -> Draft202012Validator:
+    schema = orjson.loads((schemas_dir() / f"{resource_type}.schema.json").read_bytes())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def profile_issues(resource: dict) -> list[Issue]:
+    """Every violation of the project profile of resource["resourceType"] (none for types without one)."""
+    resource_type = resource.get("resourceType") if isinstance(resource, dict) else None
+    if resource_type not in profiled_types():
+        return []
+    validator = _validator(resource_type)
+    found: list[tuple[Issue, bool]] = []
+    for error in validator.iter_errors(resource):
+        found.extend(_issues(error, resource_type, validator.schema["title"]))
+    return _deduplicated(found)
+
+
+def check_profile(resource: dict) -> None:
+    """Raises Unprocessable (422) with every issue when the resource breaks its profile."""
+    issues = profile_issues(resource)
+    if issues:
+        title = _validator(resource["resourceType"]).schema["title"]
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        raise Unprocessable(f"The resource does not conform to {title}: {issues[0].diagnostics}{more}", issues=issues)
+
+
+def _issues(error: ValidationError, resource_type: str, profile: str) -> Iterable[tuple[Issue, bool]]:
+    """(issue, whether it only sums up what a deeper issue may say better)."""
+    path = _fhirpath(resource_type, error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    code = schema.get("x-issue") or ISSUE_CODES.get(error.validator, "invariant")
+    described = schema.get("description", "")
+    if error.validator == "required":
+        properties = schema.get("properties", {})
+        for name in error.validator_value:
+            if isinstance(error.instance, dict) and name not in error.instance:
+                expression = f"{path}.{name}"
+                wanted = properties.get(name, {}).get("description", name)
+                yield Issue(f"{expression}: missing; {profile} requires it ({wanted})", code, "error",
+                            [expression]), False
+    elif error.validator in ("enum", "const"):
+        allowed = error.validator_value if error.validator == "enum" else [error.validator_value]
+        text = f"{path}: {_show(error.instance)} is not {described or 'allowed'} ({', '.join(map(str, allowed))})"
+        yield Issue(text, code, "error", [path]), False
+    elif error.validator == "pattern":
+        yield Issue(f"{path}: {_show(error.instance)} is not {described}", code, "error", [path]), False
+    elif error.validator == "maxItems":
+        yield Issue(f"{path}: at most {error.validator_value} allowed by {profile} ({described})", code, "error",
+                    [path]), False
+    else:  # contains, minContains, maxContains, anyOf: the rule's own words
+        yield Issue(f"{path}: {described or error.message}", code, "error", [path]), error.validator == "contains"
+
+
+def _deduplicated(found: list[tuple[Issue, bool]]) -> list[Issue]:
+    """Drops repeats, and a summary ("needs a coding from …") when an issue below it names the exact code."""
+    expressions = [e for issue, _ in found for e in issue.expression]
+    issues, seen = [], set()
+    for issue, summary in found:
+        [expression] = issue.expression
+        deeper = summary and any(e.startswith(expression + "[") or e.startswith(expression + ".") for e in expressions)
+        key = (expression, issue.diagnostics)
+        if not deeper and key not in seen:
+            seen.add(key)
+            issues.append(issue)
+    return issues
+
+
+def _fhirpath(resource_type: str, path: Iterable) -> str:
+    """deque(['securityLabel', 0, 'coding', 0, 'code']) → 'DocumentReference.securityLabel[0].coding[0].code'."""
+    return resource_type + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return repr(value if len(value) <= MAX_SHOWN else value[:MAX_SHOWN] + "…")
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
