@@ -208,8 +208,8 @@ def index_report(calls: list[tuple]) -> tuple[str, list[str]]:
         if sort_keys:
             decl = [list(k) for k in index_declarations(rtype)]
             walkable = list(sort) in decl or [(f, -d) for f, d in sort] in decl
-            sort_note = f"; sort on {', '.join(sort_keys)}: " + ("an index walks it" if walkable else
-                                                                  "in memory, on the matches")
+            sort_note = f"; sort on {', '.join(sort_keys)}: " + ("a declared index has that order" if walkable
+                                                                  else "no index has that order (in memory)")
         if not ok or any(f not in keys for f in fields):
             verdict = "NO"
         line = f"{kind} {rtype}: {marks or 'no _idx field'}{sort_note}" + ("" if ok else "  <-- NOT SERVED")
@@ -404,7 +404,8 @@ def header(uri: str | None, args: argparse.Namespace) -> None:
               "      N = 10000 are measured with fewer runs; use DMP_FHIR_MONGODB_URI for real figures.")
     print("Queries run one after another (one client); req/s = runs / time spent in them. X, NIR, FAMILY rotate\n"
           "over patients that have current documents. 'matches' = median Bundle.total. 'indexed' = every store\n"
-          "query the search sent (page, total, chained inner searches) is served by a declared index.")
+          "query the search sent (page, total, chained inner searches) is served by a declared index.\n"
+          "With fewer than 100 runs, p99 is the slowest run.")
     if args.http:
         print("HTTP: the app under uvicorn in this process (same store; client and server share the GIL).")
     print()

@@ -42,6 +42,10 @@ EMERGENCY_SEES_MASKED = False
 BLOCK_APPLIES_IN_EMERGENCY = True
 # (?) Rule 12: the holder may correct or delete what they deposited themselves (author = the Patient).
 HOLDER_MAY_ALTER_OWN_DEPOSITS = True
+# (?) Rule 4 keeps a masked document visible to its author: we read that as "a professional always sees
+#     the documents they authored themselves" (unless blocked or the record is closed),
+#     even without an authorisation on the rest of the record; it gives no right to add documents.
+AUTHOR_SEES_OWN_DOCUMENTS = True
 # (?) Rule 5: professionals with the médecin traitant's rights are exactly those in Patient.generalPractitioner.
 # (?) A document's "author's establishment" is any Organization listed in DocumentReference.author.
 # (?) INVISIBLE_PATIENT set at creation: the month runs from the document's `date` when that is in the past

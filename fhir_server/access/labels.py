@@ -12,7 +12,7 @@ from .policy import Decision
 from .relationships import identities
 
 HOLDER_SIDE = ("holder", "legal_representative")
-PROFESSIONAL_SIDE = ("medecin_traitant", "care_team", "authorised", "emergency")
+PROFESSIONAL_SIDE = ("medecin_traitant", "care_team", "authorised", "emergency", "author")
 
 
 def check_label_change(actor: Actor, decision: Decision, before: dict | None, after: dict | None) -> None:

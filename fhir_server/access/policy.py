@@ -40,6 +40,16 @@ def masked_for(actor: Actor) -> dict:
     return {"$or": [{"_acl.labels": {"$ne": rules.MASQUE_PS}}, {"_acl.authors": {"$in": sorted(identities(actor))}}]}
 
 
+def authored_by(actor: Actor) -> dict:
+    """The professional's own documents (not their establishment's: that would open every record it wrote in)."""
+    return {"_acl.authors": actor.reference}
+
+
+def authored_any(store: MongoStore, patient_id: str, actor: Actor) -> bool:
+    query = {"$and": [{"_acl.patients": patient_id, "deleted": False}, authored_by(actor)]}
+    return store.count("DocumentReference", query, limit=1) > 0
+
+
 def holder_view(now: datetime) -> dict:
     return hidden_from_holder(now)
 
@@ -107,6 +117,9 @@ class Policy:
             return Decision(True, "care_team", "member of an active care team", masked_for(actor))
         if authorised(facts, actor, self.now):
             return Decision(True, "authorised", "authorised by the holder", masked_for(actor))
+        if rules.AUTHOR_SEES_OWN_DOCUMENTS and authored_any(self.store, facts.id, actor):
+            return Decision(True, "author", "author of documents in the record (those documents only)",
+                            authored_by(actor))
         return Decision(False, "none", "no authorisation: the holder's consent is needed ($authorize)")
 
     def _emergency(self, facts: PatientFacts, mode: str) -> Decision:

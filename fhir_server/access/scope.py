@@ -9,7 +9,7 @@ import orjson
 
 from ..search.compile import compile_search
 from .acl import compartment_params
-from .decisions import ACCESS_MODE_SYSTEM, EMERGENCY_MODES
+from .decisions import ACCESS_MODE_SYSTEM, AUTHOR_SEES_OWN_DOCUMENTS, EMERGENCY_MODES
 from .policy import Decision, Policy, masked_for
 from .relationships import identities
 
@@ -45,6 +45,8 @@ def candidate_patients(policy: Policy) -> list[str]:
     for me in identities(actor):
         found.update(patients_of(policy, "CareTeam", "participant", me))
         found.update(patients_of(policy, "Consent", "actor", me))
+    if AUTHOR_SEES_OWN_DOCUMENTS:
+        found.update(patients_of(policy, "DocumentReference", "author", actor.reference))
     return sorted(found)
 
 

@@ -40,6 +40,8 @@ def _check_patient(policy: Policy, decision: Decision, pid: str, kind: str, reso
         raise Forbidden(decision.reason)
     if decision.relationship == "emergency" and not rules.EMERGENCY_MAY_WRITE:
         raise Forbidden("emergency access is read-only")
+    if decision.relationship == "author" and (kind == "create" or resource_type != "DocumentReference"):
+        raise Forbidden("no authorisation on this record: an author only manages the documents they wrote")
     if decision.relationship in HOLDER_SIDE:
         _check_holder_side(policy, kind, resource_type, before, after)
     else:
