@@ -3,8 +3,9 @@
 Deterministic for a given (N, seed). The vocabulary (code systems, INS-NIR-TEST keys, RPPS/FINESS check digits,
 Europe/Paris offsets) comes from seed_data/generate.py so the benchmark searches data shaped like the seed:
 
-- Patients: INS-NIR-TEST identifier (valid key), official name (family from a list where a few start with
-  "mart"), gender, birthDate (about 1 in 250 born on 1979-03-12), address, fr-core-patient profile;
+- Patients: an open DMP record (dmp-status ACTIF), INS-NIR-TEST identifier (valid key), official name (family
+  from a list where a few start with "mart"), gender, birthDate (about 1 in 250 born on 1979-03-12), address,
+  fr-core-patient profile;
 - Practitioners (one per 25 patients, at least 20) and Organizations (one per 200, at least 5);
 - 1 to 5 DocumentReferences per Patient (3 on average): type (LOINC), class (TRE_A03, "10" the most common),
   date 2022-2026 with its Paris offset, author = a Practitioner and its Organization, custodian, 90 % current,
@@ -132,6 +133,7 @@ class Dataset:
         patient = {
             "resourceType": "Patient", "id": f"bench-pat-{i:06d}",
             "meta": {"profile": [seed.PROFILE_FR_PATIENT]},
+            "extension": [seed.dmp_status_extension(None)],     # an open record (ACTIF)
             "identifier": [seed.ins_identifier(nir)],
             "active": True,
             "name": [{"use": "official", "family": family, "given": [given]}],

@@ -35,7 +35,9 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from anywhere without installing
 
 from benchmarks.datagen import PROBE_BIRTHDATE, Dataset, Probe, seed  # noqa: E402
-from fhir_server.fhir_types import SUPPORTED_TYPES  # noqa: E402
+from fhir_server.access.acl import compute_acl  # noqa: E402
+from fhir_server.config import Settings  # noqa: E402
+from fhir_server.main import open_store as open_server_store  # noqa: E402
 from fhir_server.search.engine import run_search  # noqa: E402
 from fhir_server.search.index import extract_index  # noqa: E402
 from fhir_server.search.indexes import index_declarations  # noqa: E402
@@ -221,19 +223,21 @@ def index_report(calls: list[tuple]) -> tuple[str, list[str]]:
 # ---------------------------------------------------------------------------------------------- load
 
 def open_store(uri: str | None, n: int) -> MongoStore:
+    """A fresh store with the server's own index declarations (search parameters + access policy)."""
     db = "bench" if not uri else f"bench_search_{n}_{uuid.uuid4().hex[:8]}"
-    store = MongoStore.connect(uri, db)
-    store.ensure_indexes({t: index_declarations(t) for t in SUPPORTED_TYPES})
-    return store
+    return open_server_store(Settings(mongodb_uri=uri, db=db))
 
 
 def put(store: MongoStore, resource: dict, last_updated: datetime) -> None:
-    """Version 1 of `resource`, built as services/writing.py::store_version builds it."""
+    """Version 1 of `resource`, built as services/writing.py::store_version builds it (index values and
+    `_acl` extracted once), minus the access check a trusted system passes anyway."""
     resource = {**resource, "meta": {**(resource.get("meta") or {}), "versionId": "1",
                                      "lastUpdated": last_updated.isoformat(timespec="milliseconds")
                                      .replace("+00:00", "Z")}}
+    rtype = resource["resourceType"]
     index = extract_index(resource, base_url=BASE)
-    store.write(Write(resource["resourceType"], resource["id"], resource, index, {}, None), last_updated)
+    acl = compute_acl(rtype, resource, index, None, last_updated)
+    store.write(Write(rtype, resource["id"], resource, index, acl, None), last_updated)
 
 
 def load(store: MongoStore, data: Dataset, workers: int) -> tuple[float, dict[str, int]]:
@@ -311,7 +315,6 @@ class InProcessServer:
     def __init__(self, store: MongoStore, uri: str | None):
         import uvicorn
 
-        from fhir_server.config import Settings
         from fhir_server.main import create_app
 
         with socket.socket() as s:

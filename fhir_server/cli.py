@@ -39,6 +39,18 @@ def _parser() -> argparse.ArgumentParser:
 
     capability = sub.add_parser("capability", help="print the CapabilityStatement")
     capability.set_defaults(run=_capability)
+
+    audit = sub.add_parser("audit", help="access traces")
+    audit_sub = audit.add_subparsers(required=True, metavar="action")
+    verify = audit_sub.add_parser("verify", help="check every trace chain; names the first broken link")
+    verify.set_defaults(run=_audit_verify)
+
+    purge = sub.add_parser("purge", help="delete the closed records whose retention has ended (traced)")
+    purge.add_argument("--dry-run", action="store_true", help="list what is due, delete nothing")
+    purge.set_defaults(run=_purge)
+
+    notify = sub.add_parser("notify", help="send the 14-day notices for documents hidden from their holder")
+    notify.set_defaults(run=_notify)
     return parser
 
 
@@ -58,7 +70,7 @@ def _serve(args) -> int:
         else "from your identity provider"
     seed_note = f", {seeded} seed resources" if seeded else ""
     print(f"dmp-fhir: {store.kind} store{seed_note}; FHIR base {base}; token: {how}", flush=True)
-    uvicorn.run(create_app(settings, store=store), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_app(settings, store=store, background_jobs=True), host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -84,6 +96,48 @@ def _token(args) -> int:
         print(f"dmp-fhir token: {e.diagnostics}", file=sys.stderr)
         return 2
     print(token)
+    return 0
+
+
+def _audit_verify(args) -> int:
+    from .audit.writer import verify
+    from .main import open_store
+
+    store = open_store(Settings())
+    checked, broken = verify(store)
+    for link in broken:
+        print(f"BROKEN {link}")
+    print(f"dmp-fhir audit verify: {checked} traces checked, {len(broken)} broken chain(s) ({store.kind} store)")
+    return 1 if broken else 0
+
+
+def _purge(args) -> int:
+    from .audit.writer import AuditWriter
+    from .main import open_store
+    from .services.purge import due_records, purge
+    from .storage.mongo import now_ms
+
+    settings = Settings()
+    store = open_store(settings)
+    if args.dry_run:
+        due = due_records(store, now_ms())
+        print("\n".join(f"due: Patient/{pid}" for pid in due) or "nothing due")
+        return 0
+    purged = purge(store, settings, AuditWriter(store), now_ms())
+    for pid, count in purged.items():
+        print(f"purged Patient/{pid}: {count} resources")
+    print(f"dmp-fhir purge: {len(purged)} record(s) purged ({store.kind} store)")
+    return 0
+
+
+def _notify(args) -> int:
+    from .main import open_store
+    from .services.notifications import notify_hidden_documents
+    from .storage.mongo import now_ms
+
+    settings = Settings()
+    sent = notify_hidden_documents(open_store(settings), settings, now_ms())
+    print(f"dmp-fhir notify: {sent} notice(s) sent")
     return 0
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 
 from .api import errors as api_errors
 from .api.routes import request_id, router
@@ -13,7 +17,8 @@ from .capability import capability_statement
 from .config import Settings
 from .fhir_types import SUPPORTED_TYPES
 from .search.indexes import index_declarations
-from .storage.mongo import MongoStore
+from .services.notifications import notify_hidden_documents
+from .storage.mongo import MongoStore, now_ms
 
 
 def open_store(settings: Settings) -> MongoStore:
@@ -23,9 +28,26 @@ def open_store(settings: Settings) -> MongoStore:
     return store
 
 
-def create_app(settings: Settings | None = None, *, store: MongoStore | None = None) -> FastAPI:
+NOTICE_INTERVAL_SECONDS = 900
+
+
+@asynccontextmanager
+async def notices_every_quarter_hour(app: FastAPI):
+    """The 14-day notices (notifications.py) are sent at start and then every 15 minutes."""
+    async def loop():
+        while True:
+            await run_in_threadpool(notify_hidden_documents, app.state.store, app.state.settings, now_ms())
+            await asyncio.sleep(NOTICE_INTERVAL_SECONDS)
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+
+
+def create_app(settings: Settings | None = None, *, store: MongoStore | None = None,
+               background_jobs: bool = False) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="dmp-fhir-server", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="dmp-fhir-server", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=notices_every_quarter_hour if background_jobs else None)
     app.state.settings = settings
     app.state.store = store or open_store(settings)
     app.state.audit = AuditWriter(app.state.store)

@@ -12,7 +12,8 @@ OperationOutcome issues. The StructureDefinitions are the source: edit them, the
 What a differential may say, and what it becomes (anything else stops the script, so that no rule is
 written in a profile without being enforced):
 
-- ``min >= 1``                       the element is ``required`` in its parent (a slice: the array ``contains`` one)
+- ``min >= 1``                       the element is ``required`` in its parent (a slice: the array ``contains`` one);
+                                     ``x-required`` keeps its ``short`` for the issue
 - ``max`` n on a repeating element   ``maxItems`` (a slice: ``maxContains``)
 - ``type.targetProfile``             on a Reference: ``reference`` must point to those resource types
 - ``binding`` to a ValueSet of profiles/terminology/, ``required`` or ``extensible``: a coding whose system
@@ -43,6 +44,10 @@ DOCUMENTATION = {"id", "path", "short", "sliceName", "slicing", "definition", "c
 ID = r"[A-Za-z0-9\-.]{1,64}"
 SYSTEMS_EXISTS = re.compile(r"^(\w+)\.where\(system in \(((?:'[^']*'(?:\s*\|\s*)?)+)\)\)\.exists\(\)$")
 EITHER_EXISTS = re.compile(r"^(\w+)\.exists\(\) or (\w+)\.exists\(\)$")
+
+
+class ProfileError(Exception):
+    """A StructureDefinition says something this script cannot enforce."""
 
 
 def load_json_dir(folder: Path, resource_type: str) -> dict[str, dict]:
@@ -78,17 +83,17 @@ class Generator:
     def apply(self, root: dict, sd: dict, element: dict, urls: dict[str, str]) -> None:
         unknown = set(element) - DOCUMENTATION - {"min", "max", "type", "binding", "constraint", "fixedUri"}
         if unknown:
-            raise SystemExit(f"{element['id']}: unsupported {sorted(unknown)}")
+            raise ProfileError(f"{element['id']}: unsupported {sorted(unknown)}")
         parts = element["id"].split(".")
         node, fhir_type = root, sd["type"]
         for i, part in enumerate(parts[1:-1], start=1):
-            node, fhir_type = self.descend(node, fhir_type, part, ".".join(parts[:i + 1]), element, urls)
+            node, fhir_type = self.descend(node, fhir_type, part, ".".join(parts[:i + 1]), urls)
         if len(parts) == 1:
             return self.constrain(root, element, sd["type"])
         last = parts[-1]
         if "fixedUri" in element:
             if last != "url":
-                raise SystemExit(f"{element['id']}: fixedUri is only supported on an extension url")
+                raise ProfileError(f"{element['id']}: fixedUri is only supported on an extension url")
             return
         if ":" in last:
             return self.slice(node, fhir_type, last, element, urls)
@@ -96,16 +101,15 @@ class Generator:
         prop = node.setdefault("properties", {}).setdefault(name, {})
         value = prop.setdefault("items", {}) if is_array else prop
         if element.get("min", 0) >= 1:
-            add_required(node, name)
-            prop.setdefault("description", element.get("short", name))
+            require(node, name, element.get("short", name))
         if element.get("max", "*") != "*":
             if not is_array or element["max"] == "0":
-                raise SystemExit(f"{element['id']}: max is only supported (>= 1) on a repeating element")
+                raise ProfileError(f"{element['id']}: max is only supported (>= 1) on a repeating element")
             prop["maxItems"] = int(element["max"])
             prop.setdefault("description", element.get("short", name))
         self.constrain(value, element, value_type)
 
-    def descend(self, node: dict, fhir_type: str, part: str, element_id: str, element: dict,
+    def descend(self, node: dict, fhir_type: str, part: str, element_id: str,
                 urls: dict[str, str]) -> tuple[dict, str]:
         if ":" in part:
             name, _ = part.split(":")
@@ -120,11 +124,11 @@ class Generator:
         declared = [t["code"] for t in element.get("type", [])]
         if name.endswith("[x]"):
             if len(declared) != 1:
-                raise SystemExit(f"{element['id']}: a choice element needs exactly one type")
+                raise ProfileError(f"{element['id']}: a choice element needs exactly one type")
             name = name[:-3] + declared[0][0].upper() + declared[0][1:]
         spec = self.definitions[fhir_type]["properties"].get(name)
         if spec is None:
-            raise SystemExit(f"{element['id']}: {fhir_type} has no element '{name}'")
+            raise ProfileError(f"{element['id']}: {fhir_type} has no element '{name}'")
         is_array = spec.get("type") == "array"
         ref = (spec.get("items") if is_array else spec).get("$ref", "")
         value_type = declared[0] if declared else ref.rsplit("/", 1)[-1]
@@ -134,12 +138,12 @@ class Generator:
         """The url an extension slice is about: its fixed url, or the url of its Extension profile."""
         name = element_id.rsplit(".", 1)[-1].split(":")[0]
         if name not in ("extension", "modifierExtension"):
-            raise SystemExit(f"{element_id}: only extension slices are supported")
+            raise ProfileError(f"{element_id}: only extension slices are supported")
         if element_id + ".url" in urls:
             return urls[element_id + ".url"]
         profiles = [p for t in (element or {}).get("type", []) for p in t.get("profile", [])]
         if len(profiles) != 1:
-            raise SystemExit(f"{element_id}: an extension slice needs a fixed url or one Extension profile")
+            raise ProfileError(f"{element_id}: an extension slice needs a fixed url or one Extension profile")
         return profiles[0]
 
     def slice(self, node: dict, fhir_type: str, part: str, element: dict, urls: dict[str, str]) -> None:
@@ -187,13 +191,13 @@ class Generator:
         value_set = self.value_sets.get(url)
         if value_set is None:
             if binding["strength"] == "required":
-                raise SystemExit(f"{element_id}: required value set {url} is not in profiles/terminology/")
+                raise ProfileError(f"{element_id}: required value set {url} is not in profiles/terminology/")
             return
         codes = {inc["system"]: [c["code"] for c in inc["concept"]] for inc in value_set["compose"]["include"]}
         required = binding["strength"] == "required"
         if fhir_type == "code":
             if len(codes) != 1:
-                raise SystemExit(f"{element_id}: a code binding needs a value set drawn from one code system")
+                raise ProfileError(f"{element_id}: a code binding needs a value set drawn from one code system")
             [(system, listed)] = codes.items()
             value.setdefault("allOf", []).append({"enum": listed, "description": self.code_label(system)})
         elif fhir_type == "Coding":
@@ -201,14 +205,14 @@ class Generator:
         elif fhir_type == "CodeableConcept":
             coding = value.setdefault("properties", {}).setdefault("coding", {})
             self.coding_rules(coding.setdefault("items", {}), codes, False, value_set)
-            if required:
-                add_required(value, "coding")
-                coding.setdefault("description", f"a coding from {value_set['title']}")
+            if required:  # with the per-system rules above, a coding of one of these systems is one of its codes
+                require(value, "coding", f"a coding from {value_set['title']}")
                 coding.setdefault("allOf", []).append({
-                    "contains": any_coding(codes), "x-issue": "code-invalid",
+                    "contains": {"required": ["system", "code"], "properties": {"system": {"enum": list(codes)}}},
+                    "x-issue": "code-invalid",
                     "description": f"needs a coding from {value_set['title']} ({describe(codes)})"})
         else:
-            raise SystemExit(f"{element_id}: cannot bind a {fhir_type}")
+            raise ProfileError(f"{element_id}: cannot bind a {fhir_type}")
 
     def coding_rules(self, coding: dict, codes: dict[str, list[str]], required: bool, value_set: dict) -> None:
         rules = coding.setdefault("allOf", [])
@@ -216,7 +220,8 @@ class Generator:
             then = {"properties": {"code": {"enum": listed, "description": self.code_label(system)}}}
             rules.append({"if": {"properties": {"system": {"const": system}}, "required": ["system"]}, "then": then})
         if required:
-            rules.append({"anyOf": any_coding(codes)["anyOf"], "x-issue": "code-invalid",
+            rules.append({"required": ["system", "code"], "properties": {"system": {"enum": list(codes)}},
+                          "x-issue": "code-invalid",
                           "description": f"must be a coding from {value_set['title']} ({describe(codes)})"})
 
     def code_label(self, system: str) -> str:
@@ -238,12 +243,7 @@ def invariant(constraint: dict, element_id: str) -> dict:
     if match:
         return {"anyOf": [{"required": [match[1]]}, {"required": [match[2]]}], "description": human,
                 "x-issue": "invariant"}
-    raise SystemExit(f"{element_id}: constraint {constraint['key']}: unsupported expression {expression!r}")
-
-
-def any_coding(codes: dict[str, list[str]]) -> dict:
-    return {"anyOf": [{"properties": {"system": {"const": s}, "code": {"enum": c}}, "required": ["system", "code"]}
-                      for s, c in codes.items()]}
+    raise ProfileError(f"{element_id}: constraint {constraint['key']}: unsupported expression {expression!r}")
 
 
 def describe(codes: dict[str, list[str]]) -> str:
@@ -264,25 +264,39 @@ def conditional(items: dict, condition: dict) -> dict:
     return rules[-1]["then"]
 
 
-def add_required(node: dict, name: str) -> None:
+def require(node: dict, name: str, text: str) -> None:
+    """`name` is required in `node`; `x-required` keeps the words for the issue (no `properties` entry, which
+    jsonschema would have to visit for nothing)."""
     required = node.setdefault("required", [])
     if name not in required:
         required.append(name)
+    node.setdefault("x-required", {})[name] = text
 
 
 def core_type(url: str) -> str:
     if not url.startswith(CORE):
-        raise SystemExit(f"unknown target profile {url}: use a core type or one of profiles/")
+        raise ProfileError(f"unknown target profile {url}: use a core type or one of profiles/")
     return url[len(CORE):]
 
 
 def prune(schema):
-    """Drops the empty `items` left by elements that only say they are required."""
+    """Drops the empty schemas left by elements that only say they are required, and unwraps an `allOf` of
+    one rule (jsonschema is slow at descending into subschemas: every level costs)."""
     if isinstance(schema, list):
         return [prune(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
-    return {k: prune(v) for k, v in schema.items() if not (k == "items" and v == {})}
+    out = {k: prune(v) for k, v in schema.items()}
+    out = {k: v for k, v in out.items() if not (k in ("items", "then") and v == {})}
+    if "properties" in out:
+        out["properties"] = {k: v for k, v in out["properties"].items() if v != {}}
+        if not out["properties"]:
+            del out["properties"]
+    rules = out.get("allOf", [])
+    if len(rules) == 1 and not set(rules[0]) & set(out):
+        del out["allOf"]
+        out.update(rules[0])
+    return out
 
 
 def merge(a: dict, b: dict) -> dict:
@@ -299,10 +313,13 @@ def merge(a: dict, b: dict) -> dict:
 
 def main(argv: list[str]) -> None:
     source = Path(argv[1]) if len(argv) > 1 else DEFAULT_FHIR_SCHEMA
-    generator = Generator(json.loads(source.read_text(encoding="utf-8")))
+    try:
+        schemas = Generator(json.loads(source.read_text(encoding="utf-8"))).resource_schemas()
+    except ProfileError as error:
+        sys.exit(f"gen_profile_schemas: {error}")
     target = PROFILES / "schemas"
     target.mkdir(exist_ok=True)
-    for resource_type, schema in sorted(generator.resource_schemas().items()):
+    for resource_type, schema in sorted(schemas.items()):
         path = target / f"{resource_type}.schema.json"
         path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         print(path.relative_to(REPO))

@@ -5,11 +5,15 @@ from __future__ import annotations
 INS_NIR_TEST = "urn:oid:1.2.250.1.213.1.4.10"
 RPPS = "https://rpps.esante.gouv.fr"
 FINESS = "https://finess.esante.gouv.fr"
+DMP_STATUS = "https://dmp-fhir-server.example/fhir/StructureDefinition/dmp-status"
+# an existing, open record (a Patient created without it waits six weeks before it opens)
+OPEN_RECORD = {"url": DMP_STATUS, "extension": [{"url": "status", "valueCode": "ACTIF"}]}
 
 
 def patient(ins: str = "279035121518989", family: str = "Martin", given: str = "Claire", **extra) -> dict:
     return {
         "resourceType": "Patient",
+        "extension": [OPEN_RECORD],
         "identifier": [{"use": "official", "system": INS_NIR_TEST, "value": ins,
                         "type": {"coding": [{"system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203",
                                              "code": "INS-NIR-TEST"}]}}],

@@ -13,6 +13,8 @@ from datetime import datetime
 from ..auth.actor import Actor
 from ..storage.mongo import MongoStore
 from . import decisions as rules
+from .acl import dmp_status
+from .lifecycle import not_open_yet
 from .relationships import PatientFacts, authorised, blocked, identities, in_care_team, load_facts, opposed, \
     represents
 
@@ -107,6 +109,9 @@ class Policy:
         actor, mode = self.actor, self.actor.access_mode
         if facts.closed:
             return Decision(False, "none", "the record is closed (DMP FERME)")
+        if not_open_yet(facts.resource, self.now):
+            return Decision(False, "none", f"the record opens on {dmp_status(facts.resource)['openingDate']} "
+                                           "(six weeks after the holder was informed)")
         if blocked(facts, actor) and (mode == "normal" or rules.BLOCK_APPLIES_IN_EMERGENCY):
             return Decision(False, "none", "the holder has blocked this professional or establishment")
         if actor.reference in facts.medecins_traitants:

@@ -16,6 +16,7 @@ from .context import Context, Interaction, Outcome
 from .create import create
 from .delete import delete
 from .history import history
+from .notifications import notify_emergency
 from .operations import operation
 from .patch import patch
 from .read import read, vread
@@ -41,6 +42,7 @@ def dispatch(ctx: Context, it: Interaction) -> Outcome:
             return _in_unit_of_work(ctx, it)
         out = HANDLERS[it.kind](ctx, it)
         tracing.write(ctx, trace)
+        _notify_emergency(ctx, trace)
         return out
     except FhirError as error:
         tracing.failed(trace, error)
@@ -62,6 +64,14 @@ def _in_unit_of_work(ctx: Context, it: Interaction) -> Outcome:
         out = HANDLERS[it.kind](inner, it)
         tracing.write(inner, ctx.trace)
     return out
+
+
+def _notify_emergency(ctx: Context, trace) -> None:
+    if ctx.actor.access_mode == "normal" or ctx.actor.is_trusted_system:
+        return
+    for pid in trace.touched:
+        if pid and ctx.policy.decide(pid).relationship == "emergency":
+            notify_emergency(ctx, pid)
 
 
 def _bundle(ctx: Context, it: Interaction) -> Outcome:

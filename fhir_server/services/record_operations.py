@@ -108,11 +108,15 @@ def authorize(ctx: Context, it: Interaction) -> Outcome:
 # -- lifecycle ------------------------------------------------------------------------------------
 def close_dmp(ctx: Context, it: Interaction) -> Outcome:
     patient = _holder_side(ctx, it, holder_only=True)
-    reason = required(parameters(it), "reason")
+    values = parameters(it)
+    reason = required(values, "reason")
     if dmp_status(patient.resource)["status"] == DMP_CLOSED:
         raise BadRequest("the record is already closed")
     status = [{"url": "status", "valueCode": DMP_CLOSED}, {"url": "closureDate", "valueDateTime": instant(ctx.now)},
               {"url": "closureReason", "valueString": str(reason)}]
+    if values.get("deleteData") is not None and as_bool(values["deleteData"]):
+        # an express deletion request: the data goes 3 months later instead of 10 years (R1111-36)
+        status.append({"url": "deletionRequested", "valueDateTime": instant(ctx.now)})
     return _set_status(ctx, patient, status)
 
 

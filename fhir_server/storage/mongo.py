@@ -242,6 +242,18 @@ class MongoStore:
                 uow.undo.append(lambda: coll.replace_one({"_id": previous["_id"]}, previous))
             return previous is not None
 
+    def purge(self, resource_type: str, filter: dict, uow: UnitOfWork) -> int:
+        """Physically delete matching resources and all their versions (retention ended); returns the count."""
+        coll = self.db[resource_type]
+        with self._guard():
+            docs = list(coll.find(filter, session=uow.session))
+            for doc in docs:
+                versions = list(self.db[HISTORY].find({"type": resource_type, "id": doc["_id"]}, session=uow.session))
+                self.db[HISTORY].delete_many({"type": resource_type, "id": doc["_id"]}, session=uow.session)
+                coll.delete_one({"_id": doc["_id"]}, session=uow.session)
+                uow.undo.append(lambda d=doc, v=versions: (coll.insert_one(d), v and self.db[HISTORY].insert_many(v)))
+        return len(docs)
+
     def find_raw(self, collection: str, filter: dict) -> dict | None:
         with self._guard():
             return self.db[collection].find_one(filter)
