@@ -281,7 +281,8 @@ def core_type(url: str) -> str:
 
 def prune(schema):
     """Drops the empty schemas left by elements that only say they are required, and unwraps an `allOf` of
-    one rule (jsonschema is slow at descending into subschemas: every level costs)."""
+    one rule where nothing else is checked at that level, so that its words stay its own (jsonschema is slow
+    at descending into subschemas: every level costs)."""
     if isinstance(schema, list):
         return [prune(s) for s in schema]
     if not isinstance(schema, dict):
@@ -293,7 +294,7 @@ def prune(schema):
         if not out["properties"]:
             del out["properties"]
     rules = out.get("allOf", [])
-    if len(rules) == 1 and not set(rules[0]) & set(out):
+    if len(rules) == 1 and set(out) <= {"allOf", "items", "properties"} and not set(rules[0]) & set(out):
         del out["allOf"]
         out.update(rules[0])
     return out

@@ -36,7 +36,7 @@ def test_document_reference_has_the_mhd_and_pdsm_parameters():
 
 def test_custom_parameters_are_published_in_capability():
     custom = registry().custom_parameters()
-    assert {p["code"] for p in custom} == {"creation", "isArchived", "period-start", "period-end"}
+    assert {p["code"] for p in custom} == {"creation", "isArchived", "period-start", "period-end", "purpose"}
     for p in custom:
         published = json.loads((CAPABILITY_DIR / f"SearchParameter-{p['id']}.json").read_text())
         assert published == p
