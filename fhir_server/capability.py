@@ -4,6 +4,7 @@ parameters), so that it cannot claim what the code does not do. `capability/` ho
 from __future__ import annotations
 
 from .fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
+from .operation_definitions import all_definitions
 from .search.registry import registry
 
 SOFTWARE_VERSION = "0.1.0"
@@ -65,6 +66,10 @@ def _resource(resource_type: str) -> dict:
         "searchInclude": sorted(_includes(resource_type, params)),
         "searchParam": [_search_param(p) for code, p in sorted(params.items()) if not code.startswith("_")],
     }
+    operations = [{"name": d["code"], "definition": d["url"]} for d in all_definitions()
+                  if d["resource"] == [resource_type]]
+    if operations:
+        entry["operation"] = operations
     return entry
 
 

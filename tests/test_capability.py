@@ -29,3 +29,22 @@ def test_capability_lists_every_type_with_its_interactions(client):
 def test_capability_validates_as_r4(client):
     from fhir.resources.R4B.capabilitystatement import CapabilityStatement
     CapabilityStatement.model_validate(client.get("/fhir/metadata").json())
+
+
+def test_published_operation_definitions_equal_the_declaration():
+    from fhir_server.operation_definitions import all_definitions
+    from fhir.resources.R4B.operationdefinition import OperationDefinition
+    for definition in all_definitions():
+        path = PUBLISHED.parent / f"OperationDefinition-{definition['id']}.json"
+        assert json.loads(path.read_text()) == definition, "regenerate: python -m fhir_server.operation_definitions"
+        OperationDefinition.model_validate(definition)
+
+
+def test_every_declared_operation_is_served_and_listed(client):
+    from fhir_server.operation_definitions import all_definitions
+    from fhir_server.services.operations import OPERATIONS
+    declared = {(d["resource"][0], d["code"]) for d in all_definitions()}
+    assert declared == {(t, name) for t, name, _ in OPERATIONS}
+    by_type = {r["type"]: r for r in client.get("/fhir/metadata").json()["rest"][0]["resource"]}
+    listed = {(t, op["name"]) for t, r in by_type.items() for op in r.get("operation", [])}
+    assert listed == declared

@@ -1,0 +1,91 @@
+"""The custom operations as OperationDefinition resources: one declaration feeds the CapabilityStatement
+and the published artefacts in capability/ (`python -m fhir_server.operation_definitions` rewrites them)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+CANONICAL = "https://dmp-fhir-server.example/fhir/OperationDefinition/"
+CAPABILITY_DIR = Path(__file__).resolve().parent.parent / "capability"
+
+# name, resource, affects state, who may call it (documentation), in-parameters (name, type, min, doc)
+OPERATIONS = [
+    ("hide-from-patient", "DocumentReference", True,
+     "The author professional (or a professional of its establishment): adds INVISIBLE_PATIENT until the "
+     "announcement consultation, for at most one month (R1111-53).",
+     [("until", "dateTime", 0, "when the document becomes visible again (at most one month ahead; default one month)")]),
+    ("reveal-to-patient", "DocumentReference", True,
+     "A professional with access: removes INVISIBLE_PATIENT (the announcement consultation took place).", []),
+    ("mask", "DocumentReference", True,
+     "The holder or a legal representative: adds MASQUE_PS; the author, its establishment and the médecin "
+     "traitant still see the document (R1111-49).", []),
+    ("unmask", "DocumentReference", True, "The holder or a legal representative: removes MASQUE_PS.", []),
+    ("hide-from-representatives", "DocumentReference", True,
+     "The author professional, at a minor's request: adds INVISIBLE_REPRESENTANTS_LEGAUX (R1111-50).", []),
+    ("oppose", "Patient", True, "The holder or a legal representative: blocks a professional or establishment "
+     "from the whole record (L1111-19).", [("actor", "Reference", 1, "Practitioner or Organization to block")]),
+    ("withdraw-opposition", "Patient", True, "The holder or a legal representative: lifts a block.",
+     [("actor", "Reference", 1, "Practitioner or Organization to unblock")]),
+    ("oppose-emergency-access", "Patient", True,
+     "The holder or a legal representative: objects to an emergency access mode (or withdraws the objection).",
+     [("mode", "code", 1, "bris_de_glace or centre_15 (TRE_R248)"),
+      ("withdraw", "boolean", 0, "true to withdraw the objection")]),
+    ("authorize", "Patient", True,
+     "The holder, or a professional on the patient's recorded consent: adds an access authorisation; refused "
+     "for a blocked actor (R1111-46).",
+     [("actor", "Reference", 0, "the professional authorised (default: the caller)"),
+      ("period", "Period", 0, "when the authorisation applies (default: from now, without end)")]),
+    ("close-dmp", "Patient", True, "The holder: closes the record (kept 10 years, or 3 months after a deletion "
+     "request).", [("reason", "string", 1, "why the record is closed"),
+                   ("deleteData", "boolean", 0, "an express request to delete the data")]),
+    ("reactivate-dmp", "Patient", True, "The holder: reopens a closed record.", []),
+    ("everything", "Patient", False, "Anyone with access: the patient compartment, filtered by the same "
+     "visibility rules as read and search.", []),
+]
+
+
+def operation_definition(name: str, resource: str, affects_state: bool, doc: str, params: list) -> dict:
+    definition = {
+        "resourceType": "OperationDefinition",
+        "id": f"{resource}-{name}",
+        "url": f"{CANONICAL}{resource}-{name}",
+        "version": "0.1.0",
+        "name": "".join(part.capitalize() for part in f"{resource}-{name}".replace("-", " ").split()),
+        "status": "active",
+        "kind": "operation",
+        "publisher": "dmp-fhir-server",
+        "description": doc,
+        "affectsState": affects_state,
+        "code": name,
+        "resource": [resource],
+        "system": False,
+        "type": False,
+        "instance": True,
+        "parameter": [{"name": n, "use": "in", "min": low, "max": "1", "documentation": d, "type": t}
+                      for n, t, low, d in params],
+    }
+    out = {"name": "return", "use": "out", "min": 1, "max": "1",
+           "documentation": "the patient compartment" if name == "everything" else
+           "the updated or created resource, or an OperationOutcome", "type": "Bundle" if name == "everything"
+           else "Resource"}
+    definition["parameter"].append(out)
+    return definition
+
+
+def all_definitions() -> list[dict]:
+    return [operation_definition(*op) for op in OPERATIONS]
+
+
+def publish(directory: Path = CAPABILITY_DIR) -> list[Path]:
+    paths = []
+    for definition in all_definitions():
+        path = directory / f"OperationDefinition-{definition['id']}.json"
+        path.write_text(json.dumps(definition, indent=2, ensure_ascii=False) + "\n")
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    for written in publish():
+        print(written)
