@@ -96,7 +96,7 @@ class Generator:
                 raise ProfileError(f"{element['id']}: fixedUri is only supported on an extension url")
             return
         if ":" in last:
-            return self.slice(node, fhir_type, last, element, urls)
+            return self.slice(node, last, element, urls)
         name, is_array, value_type = self.child(fhir_type, last, element)
         prop = node.setdefault("properties", {}).setdefault(name, {})
         value = prop.setdefault("items", {}) if is_array else prop
@@ -146,7 +146,7 @@ class Generator:
             raise ProfileError(f"{element_id}: an extension slice needs a fixed url or one Extension profile")
         return profiles[0]
 
-    def slice(self, node: dict, fhir_type: str, part: str, element: dict, urls: dict[str, str]) -> None:
+    def slice(self, node: dict, part: str, element: dict, urls: dict[str, str]) -> None:
         name, slice_name = part.split(":")
         url = self.slice_url(element["id"], element, urls)
         array = node.setdefault("properties", {}).setdefault(name, {})
@@ -200,11 +200,11 @@ class Generator:
                 raise ProfileError(f"{element_id}: a code binding needs a value set drawn from one code system")
             [(system, listed)] = codes.items()
             value.setdefault("allOf", []).append({"enum": listed, "description": self.code_label(system)})
-        elif fhir_type == "Coding":
-            self.coding_rules(value, codes, required, value_set)
+        elif fhir_type == "Coding" and not required:
+            self.coding_rules(value, codes)
         elif fhir_type == "CodeableConcept":
             coding = value.setdefault("properties", {}).setdefault("coding", {})
-            self.coding_rules(coding.setdefault("items", {}), codes, False, value_set)
+            self.coding_rules(coding.setdefault("items", {}), codes)
             if required:  # with the per-system rules above, a coding of one of these systems is one of its codes
                 require(value, "coding", f"a coding from {value_set['title']}")
                 coding.setdefault("allOf", []).append({
@@ -212,17 +212,14 @@ class Generator:
                     "x-issue": "code-invalid",
                     "description": f"needs a coding from {value_set['title']} ({describe(codes)})"})
         else:
-            raise ProfileError(f"{element_id}: cannot bind a {fhir_type}")
+            raise ProfileError(f"{element_id}: cannot bind a {fhir_type} with strength {binding['strength']}")
 
-    def coding_rules(self, coding: dict, codes: dict[str, list[str]], required: bool, value_set: dict) -> None:
+    def coding_rules(self, coding: dict, codes: dict[str, list[str]]) -> None:
+        """A coding of a system the value set draws from carries one of the value set's codes of that system."""
         rules = coding.setdefault("allOf", [])
         for system, listed in codes.items():
             then = {"properties": {"code": {"enum": listed, "description": self.code_label(system)}}}
             rules.append({"if": {"properties": {"system": {"const": system}}, "required": ["system"]}, "then": then})
-        if required:
-            rules.append({"required": ["system", "code"], "properties": {"system": {"enum": list(codes)}},
-                          "x-issue": "code-invalid",
-                          "description": f"must be a coding from {value_set['title']} ({describe(codes)})"})
 
     def code_label(self, system: str) -> str:
         code_system = self.code_systems.get(system)

@@ -121,24 +121,39 @@ def _deduplicated(found: list[tuple[Issue, bool]]) -> list[Issue]:
 def compile_predicate(schema: dict) -> Callable[[object], bool]:
     """True when the instance is valid against `schema` (the JSON Schema subset the generator writes)."""
     checks = [_keyword(key, value, schema) for key, value in schema.items() if key not in NOT_CHECKS]
-    if len(checks) == 1:
-        return checks[0]
-    return lambda x: all(check(x) for check in checks)
+    return checks[0] if len(checks) == 1 else _all(checks)
+
+
+def _all(checks: list[Callable[[object], bool]]) -> Callable[[object], bool]:
+    def check(x) -> bool:
+        for one in checks:
+            if not one(x):
+                return False
+        return True
+    return check
 
 
 def _keyword(key: str, value, schema: dict) -> Callable[[object], bool]:
     if key == "properties":
         children = [(name, compile_predicate(sub)) for name, sub in value.items()]
-        return lambda x: not isinstance(x, dict) or all(n not in x or check(x[n]) for n, check in children)
+
+        def properties(x) -> bool:
+            if isinstance(x, dict):
+                for name, check in children:
+                    if name in x and not check(x[name]):
+                        return False
+            return True
+        return properties
     if key == "required":
         return lambda x: not isinstance(x, dict) or all(n in x for n in value)
     if key == "items":
         item = compile_predicate(value)
         return lambda x: not isinstance(x, list) or all(map(item, x))
-    if key in ("allOf", "anyOf"):
+    if key == "allOf":
+        return _all([compile_predicate(sub) for sub in value])
+    if key == "anyOf":
         subs = [compile_predicate(sub) for sub in value]
-        combine = all if key == "allOf" else any
-        return lambda x: combine(sub(x) for sub in subs)
+        return lambda x: any(sub(x) for sub in subs)
     if key == "if":
         test, then = compile_predicate(value), compile_predicate(schema.get("then", {}))
         otherwise = compile_predicate(schema.get("else", {}))

@@ -52,7 +52,7 @@ def _gets_nothing(api, *, write: bool = True) -> None:
     for query in (f"DocumentReference?patient={P}", f"DocumentReference?subject=Patient/{P}",
                   f"DocumentReference?_id={OWN},{OTHER}", f"DocumentReference?author={BLOCKED}",
                   "DocumentReference", f"Patient?_id={P}", f"Patient?_id={P}&_revinclude=DocumentReference:subject",
-                  f"Patient?_id={P}&_revinclude=*", f"DocumentReference?_id={OWN}&_include=DocumentReference:subject",
+                  f"Patient?_id={P}&_revinclude=Observation:subject&_revinclude=Consent:patient", f"DocumentReference?_id={OWN}&_include=DocumentReference:subject",
                   f"Observation?patient={P}", f"Consent?patient={P}", f"CareTeam?patient={P}",
                   f"CareTeam?participant={BLOCKED}", f"DocumentReference?patient={P}&_summary=count"):
         found, total = search_ids(api, query)
