@@ -22,10 +22,14 @@ def is_patient_data(resource_type: str) -> bool:
     return resource_type == "Patient" or bool(compartment_params().get(resource_type))
 
 
-def search_scope(policy: Policy, resource_type: str) -> dict | None:
-    """None: no restriction. Otherwise a filter on `_acl` (MATCH_NOTHING when nothing is reachable)."""
+def search_scope(policy: Policy, resource_type: str, named: list[str] | None = None) -> dict | None:
+    """None: no restriction. Otherwise a filter on `_acl` (MATCH_NOTHING when nothing is reachable).
+    `named`: the patients the query itself is limited to (patient=, subject=), which spares computing
+    every record the actor may reach; the filter is the same for those patients."""
     if policy.actor.is_trusted_system or resource_type in DIRECTORY_TYPES or not is_patient_data(resource_type):
         return None
+    if named is not None:
+        return union_of(policy, [(pid, policy.decide(pid)) for pid in named])
     if policy.actor.resource_type == "Practitioner" and policy.actor.access_mode in EMERGENCY_MODES:
         return _emergency_scope(policy)
     return union_of(policy, [(pid, policy.decide(pid)) for pid in candidate_patients(policy)])

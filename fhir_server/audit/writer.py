@@ -22,7 +22,10 @@ class AuditWriter:
         self.store = store
         self._heads: dict[str, tuple[int, str]] = {}
         self._lock = threading.RLock()
-        store.ensure_unique_index(COLLECTION, CHAIN_INDEX)
+        if not store.embedded:
+            # other processes append too: the unique key tells a writer its cached head is stale.
+            # (The embedded store lives in one process under one lock, and mongomock scans on unique inserts.)
+            store.ensure_unique_index(COLLECTION, CHAIN_INDEX)
 
     def append(self, resource: dict, acl: dict, recorded: datetime, uow: UnitOfWork | None = None) -> str:
         """Store one AuditEvent; its chain is the patient's (or the system chain). Returns its id."""

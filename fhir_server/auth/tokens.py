@@ -12,6 +12,7 @@ from ..config import Settings
 from ..errors import BadRequest, Unauthorized
 from .actor import ACCESS_MODES, Actor, actor_from_claims
 
+VERIFIED_CACHE_SIZE = 10_000
 DEFAULT_SCOPES = {"Practitioner": "user/*.cruds", "Patient": "patient/*.cruds", "RelatedPerson": "patient/*.cruds",
                   "Organization": "system/*.cruds", "Device": "system/*.cruds"}
 
@@ -21,10 +22,20 @@ class TokenService:
         self.settings = settings
         self.secret = settings.hs256_secret()
         self.jwks = json.loads(settings.jwks_file.read_text()) if settings.jwks_file else None
+        self._verified: dict[str, tuple[float, Actor]] = {}
 
     def verify(self, token: str) -> Actor:
+        """The actor of a valid token; a token seen before is not checked again until it expires
+        (signature checking is the largest share of a read's cost)."""
+        cached = self._verified.get(token)
+        if cached is not None and cached[0] > time.time():
+            return cached[1]
         claims = self._decode(token)
-        return actor_from_claims(claims)
+        actor = actor_from_claims(claims)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (float(claims["exp"]), actor)
+        return actor
 
     def _decode(self, token: str) -> dict:
         try:

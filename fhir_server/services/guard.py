@@ -50,15 +50,29 @@ def _check_binary(ctx: Context, acl: dict) -> None:
     check_readable(ctx, type_, doc)
 
 
-def search_filter(ctx: Context):
+def search_filter(ctx: Context, search_type: str | None = None, params: list[tuple[str, str]] = ()):
     """The engine calls this for every type it queries (matches, includes, chains, counts)."""
+    named = named_patients(search_type, params)
+
     def scope(resource_type: str) -> dict | None:
         if resource_type == "Binary" and not ctx.actor.is_trusted_system:
             raise Forbidden("Binary resources are read through their DocumentReference (GET Binary/id)")
         if resource_type == "AuditEvent":
             return audit_scope(ctx.policy)
-        return search_scope(ctx.policy, resource_type)
+        return search_scope(ctx.policy, resource_type, named if resource_type == search_type else None)
     return scope
+
+
+def named_patients(search_type: str | None, params) -> list[str] | None:
+    """The patients a search is limited to by a plain `patient=` / `subject=` (every value a Patient id)."""
+    if search_type is None:
+        return None
+    for name, value in params:
+        if name in ("patient", "subject", "subject:Patient", "patient:Patient") and value:
+            ids = [v.removeprefix("Patient/") for v in value.split(",")]
+            if all(i and "/" not in i and ":" not in i for i in ids):
+                return ids
+    return None
 
 
 def check_writable(ctx: Context, kind: str, resource_type: str, before: dict | None, before_acl: dict | None,

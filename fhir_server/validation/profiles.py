@@ -1,8 +1,9 @@
 """The project's profiles: what a resource must hold beyond FHIR R4 itself (profiles/, shared/DMP_RULES.md).
 
 Each profile (profiles/StructureDefinition-Dmp*.json) is compiled by scripts/gen_profile_schemas.py into a
-JSON Schema, profiles/schemas/<Type>.schema.json, that states only what the profile adds (required elements,
-INS / RPPS / FINESS identifier systems, DMP codes); the structure itself is checked by structure.py first.
+JSON Schema, profiles/schemas/<Type>.schema.json (loaded from its package copy, definitions/profile-schemas.json),
+that states only what the profile adds (required elements, INS / RPPS / FINESS identifier systems, DMP codes);
+the structure itself is checked by structure.py first.
 A schema is read and compiled once, on first use of its type. Every violation becomes one Issue whose
 expression is the FHIRPath of the element (`DocumentReference.securityLabel[0].coding[0].code`).
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import cache
-from pathlib import Path
+from importlib import resources as package_files
 
 import orjson
 from jsonschema import Draft202012Validator, ValidationError
@@ -31,19 +32,20 @@ NOT_CHECKS = frozenset({"$schema", "$id", "title", "description", "x-issue", "x-
                         "then", "else", "minContains", "maxContains"})  # read with their sibling keyword
 
 
-def schemas_dir() -> Path:
-    here = Path(__file__).resolve().parents[2] / "profiles" / "schemas"
-    return here if here.is_dir() else Path.cwd() / "profiles" / "schemas"
-
-
 @cache
+def schemas() -> dict[str, dict]:
+    """{resource type: schema}, from the package copy of profiles/schemas/ (definitions/profile-schemas.json)."""
+    raw = package_files.files("fhir_server.definitions").joinpath("profile-schemas.json").read_bytes()
+    return orjson.loads(raw)["schemas"]
+
+
 def profiled_types() -> frozenset[str]:
-    return frozenset(p.name.removesuffix(".schema.json") for p in schemas_dir().glob("*.schema.json"))
+    return frozenset(schemas())
 
 
 @cache
 def _validator(resource_type: str) -> Draft202012Validator:
-    schema = orjson.loads((schemas_dir() / f"{resource_type}.schema.json").read_bytes())
+    schema = schemas()[resource_type]
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
