@@ -53,6 +53,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_for(base: str) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/fhir/metadata").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{base} did not answer")
+
+
 def test_serve_prints_banner_seeds_and_answers(tmp_path):
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "fhir_server.cli", "serve", "--port", str(port)],
@@ -61,12 +72,7 @@ def test_serve_prints_banner_seeds_and_answers(tmp_path):
         banner = proc.stdout.readline()
         assert "embedded" in banner and f"http://127.0.0.1:{port}/fhir" in banner and "token" in banner
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/fhir/metadata").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        _wait_for(base)
         token = httpx.post(f"{base}/dev/token", json={"as": "Device/ops", "scope": "system/*.cruds"}).json()["access_token"]
         r = httpx.get(f"{base}/fhir/Patient?_count=1", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and r.json()["total"] > 0
