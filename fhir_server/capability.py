@@ -6,10 +6,14 @@ from __future__ import annotations
 from .fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
 from .operation_definitions import all_definitions
 from .search.registry import registry
+from .validation.profiles import profiled_types
 
 SOFTWARE_VERSION = "0.1.0"
 READ_INTERACTIONS = ["read", "vread", "search-type", "history-instance", "history-type"]
 WRITE_INTERACTIONS = ["create", "update", "patch", "delete"]
+VALIDATE = "http://hl7.org/fhir/OperationDefinition/Resource-validate"
+PDSM_MANAGER = "https://interop.esante.gouv.fr/ig/fhir/pdsm/CapabilityStatement/PDSm-GestionnaireDePartageDeDocuments"
+PROFILE_BASE = "https://dmp-fhir-server.example/fhir/StructureDefinition/"
 RESULT_PARAMETERS = ["_count", "_sort", "_total", "_summary", "_elements", "_include", "_revinclude"]
 
 
@@ -27,6 +31,8 @@ def capability_statement() -> dict:
         "software": {"name": "dmp-fhir-server", "version": SOFTWARE_VERSION},
         "implementation": {"description": "dmp-fhir-server: the DMP rules enforced in the query path"},
         "fhirVersion": "4.0.1",
+        # the PDSm document-sharing manager: ITI-65 (transaction), ITI-66/67 (search), ITI-68 (Binary read)
+        "instantiates": [PDSM_MANAGER],
         "format": ["application/fhir+json", "json"],
         "patchFormat": ["application/json-patch+json", "application/fhir+json"],
         "rest": [_rest()],
@@ -63,13 +69,13 @@ def _resource(resource_type: str) -> dict:
         "conditionalRead": "not-supported",
         "conditionalUpdate": writable,
         "conditionalDelete": "single" if writable else "not-supported",
+        **({"profile": f"{PROFILE_BASE}Dmp{resource_type}"} if resource_type in profiled_types() else {}),
         "searchInclude": sorted(_includes(resource_type, params)),
         "searchParam": [_search_param(p) for code, p in sorted(params.items()) if not code.startswith("_")],
     }
     operations = [{"name": d["code"], "definition": d["url"]} for d in all_definitions()
                   if d["resource"] == [resource_type]]
-    if operations:
-        entry["operation"] = operations
+    entry["operation"] = operations + [{"name": "validate", "definition": VALIDATE}]
     return entry
 
 

@@ -17,6 +17,7 @@ from .everything import everything
 from .parameters import parameters
 from .read import outcome_of, readable_current
 from .record_operations import RECORD_OPERATIONS
+from .validate import VALIDATE_OPERATIONS
 from .writing import instant, store_version
 
 
@@ -93,4 +94,5 @@ OPERATIONS = {
     ("DocumentReference", "hide-from-representatives", True): hide_from_representatives,
     ("Patient", "everything", True): everything,
     **{("Patient", name, True): handler for name, handler in RECORD_OPERATIONS.items()},
+    **VALIDATE_OPERATIONS,
 }
