@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     seed = sub.add_parser("seed", help="load seed_data/ into the configured store")
+    seed.add_argument("--patients", type=int, help="instead, generate N consistent synthetic records")
     seed.set_defaults(run=_seed)
 
     token = sub.add_parser("token", help="print a signed development JWT")
@@ -80,6 +81,12 @@ def _seed(args) -> int:
 
     settings = Settings()
     store = open_store(settings)
+    if args.patients:
+        from .audit.writer import AuditWriter
+        from .synthetic import load_generated, progress_bar
+        count = load_generated(store, settings, args.patients, AuditWriter(store), progress_bar())
+        print(f"dmp-fhir: {count} generated resources ({args.patients} patients) loaded into the {store.kind} store")
+        return 0
     count = load_seed(store, settings)
     print(f"dmp-fhir: {count} seed resources loaded into the {store.kind} store")
     return 0

@@ -28,6 +28,9 @@ CHAIN_VIA = {("PractitionerRole", "given"): "practitioner", ("PractitionerRole",
              ("PractitionerRole", "name"): "practitioner"}
 
 
+MHD_AUTHOR_NAME_TARGETS = ("Practitioner", "PractitionerRole")
+
+
 def _value(clause: Clause) -> str:
     return ",".join(v.replace(",", "\\,") for v in clause.values)
 
@@ -50,6 +53,10 @@ def chain_filter(comp: "_Compiler", param: SearchParam, clause: Clause) -> dict 
     head, _, rest = clause.chain.partition(".")
     inner_code = head.partition(":")[0]
     targets = [clause.modifier] if clause.modifier else [t for t in param.targets if t in SUPPORTED_TYPES]
+    if not clause.modifier and param.code == "author" and inner_code in ("given", "family"):
+        # IHE MHD ITI-67: author.given / author.family name the authoring professional (Practitioner.name);
+        # chaining through every Patient of that name would make the query unbounded
+        targets = [t for t in targets if t in MHD_AUTHOR_NAME_TARGETS]
     targets = [t for t in targets if inner_code in comp.reg.params_for(t) or inner_code == "_has"
                or (t, inner_code) in CHAIN_VIA]
     if clause.modifier and clause.modifier not in param.targets:

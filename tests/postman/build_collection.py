@@ -168,6 +168,11 @@ def _lines(js: str) -> list[str]:
     return js.strip("\n").split("\n")
 
 
+def _block(lines: list[str]) -> list[str]:
+    """A block of its own, so that the script's constants never clash with another script's or a sandbox global."""
+    return ["{"] + ["  " + line if line else line for line in lines] + ["}"]
+
+
 def request(name: str, method: str, path: str, *, token: str | None, tests: str, body=None,
             headers: dict | None = None, prerequest: str | None = None, description: str = "",
             base: str = "{{fhir}}") -> dict:
@@ -189,9 +194,9 @@ def request(name: str, method: str, path: str, *, token: str | None, tests: str,
     events = []
     if prerequest:
         events.append({"listen": "prerequest", "script": {"id": _id(name, "pre"), "type": "text/javascript",
-                                                           "exec": _lines(prerequest)}})
+                                                           "exec": _block(_lines(prerequest))}})
     events.append({"listen": "test", "script": {"id": _id(name, "test"), "type": "text/javascript",
-                                                "exec": _lines(PRELUDE) + [""] + _lines(tests)}})
+                                                "exec": _block(_lines(PRELUDE) + [""] + _lines(tests))}})
     return {"id": _id(name), "name": name, "event": events, "request": req}
 
 
@@ -1188,7 +1193,7 @@ COLLECTION = {
         "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
     },
     "event": [{"listen": "test", "script": {"id": str(uuid.uuid5(NS, "collection-tests")), "type": "text/javascript",
-                                            "exec": _lines(COLLECTION_TESTS)}}],
+                                            "exec": _block(_lines(COLLECTION_TESTS))}}],
     "item": [start, tokens, crud, search, transaction, masked, blocked, oppose, emergency, hidden, minors, closed,
              traces],
     "variable": [],

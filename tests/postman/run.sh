@@ -73,7 +73,7 @@ log "server ready: $(head -n 1 "$WORK/server.log")"
 # --- newman ---------------------------------------------------------------------------------------
 status=0
 "$NEWMAN" run "$COLLECTION" --environment "$ENVIRONMENT" --env-var "port=$PORT" \
-  --reporters "$REPORTERS" --color off --disable-unicode --timeout-request 30000 || status=$?
+  --reporters "$REPORTERS" --color off --timeout-request 30000 || status=$?
 if (( status != 0 )); then
   log "newman failed (exit $status); last lines of the server log:"; tail -n 40 "$WORK/server.log" >&2 || true
 fi
