@@ -16,7 +16,9 @@ def audit_scope(policy: Policy) -> dict | None:
     if actor.is_trusted_system:
         return None
     if actor.resource_type in ("Patient", "RelatedPerson"):
-        return union_of(policy, [(pid, policy.decide(pid)) for pid in candidate_patients(policy)])
+        patients = candidate_patients(policy)
+        policy.prefetch(patients)
+        return union_of(policy, [(pid, policy.decide(pid)) for pid in patients])
     if actor.resource_type != "Practitioner":
         raise Forbidden("access traces are read by the holder, the legal representatives, the médecin traitant, "
                         "the professional who acted, and trusted systems")

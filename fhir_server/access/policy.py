@@ -47,9 +47,11 @@ def authored_by(actor: Actor) -> dict:
     return {"_acl.authors": actor.reference}
 
 
-def authored_any(store: MongoStore, patient_id: str, actor: Actor) -> bool:
-    query = {"$and": [{"_acl.patients": patient_id, "deleted": False}, authored_by(actor)]}
-    return store.count("DocumentReference", query, limit=1) > 0
+def authored_records(store: MongoStore, patient_ids: list[str], actor: Actor) -> set[str]:
+    """Which of these records hold a document the actor wrote (one query)."""
+    query = {"$and": [{"_acl.patients": {"$in": patient_ids}, "deleted": False}, authored_by(actor)]}
+    docs = store.find("DocumentReference", query, projection={"_acl.patients": 1})
+    return {pid for d in docs for pid in d["_acl"]["patients"]} & set(patient_ids)
 
 
 def holder_view(now: datetime) -> dict:
@@ -66,12 +68,28 @@ class Policy:
     def __init__(self, store: MongoStore, actor: Actor, now: datetime):
         self.store, self.actor, self.now = store, actor, now
         self._facts: dict[str, PatientFacts | None] = {}
+        self._authored: set[str] = set()        # records where the actor wrote a document
+        self._authored_known: set[str] = set()
         self._decisions: dict[str, Decision] = {}
 
     def facts(self, patient_id: str) -> PatientFacts | None:
         if patient_id not in self._facts:
-            self._facts[patient_id] = load_facts(self.store, patient_id)
+            self.prefetch([patient_id])
         return self._facts[patient_id]
+
+    def prefetch(self, patient_ids: list[str]) -> None:
+        missing = [pid for pid in patient_ids if pid not in self._facts]
+        if missing:
+            self._facts.update(load_facts(self.store, missing))
+            if self.actor.resource_type == "Practitioner" and rules.AUTHOR_SEES_OWN_DOCUMENTS:
+                self._authored.update(authored_records(self.store, missing, self.actor))
+                self._authored_known.update(missing)
+
+    def authored_any(self, patient_id: str) -> bool:
+        if patient_id not in self._authored_known:
+            self._authored.update(authored_records(self.store, [patient_id], self.actor))
+            self._authored_known.add(patient_id)
+        return patient_id in self._authored
 
     def decide(self, patient_id: str) -> Decision:
         if patient_id not in self._decisions:
@@ -122,7 +140,7 @@ class Policy:
             return Decision(True, "care_team", "member of an active care team", masked_for(actor))
         if authorised(facts, actor, self.now):
             return Decision(True, "authorised", "authorised by the holder", masked_for(actor))
-        if rules.AUTHOR_SEES_OWN_DOCUMENTS and authored_any(self.store, facts.id, actor):
+        if rules.AUTHOR_SEES_OWN_DOCUMENTS and self.authored_any(facts.id):
             return Decision(True, "author", "author of documents in the record (those documents only)",
                             authored_by(actor))
         return Decision(False, "none", "no authorisation: the holder's consent is needed ($authorize)")

@@ -29,10 +29,15 @@ def search_scope(policy: Policy, resource_type: str, named: list[str] | None = N
     if policy.actor.is_trusted_system or resource_type in DIRECTORY_TYPES or not is_patient_data(resource_type):
         return None
     if named is not None:
-        return union_of(policy, [(pid, policy.decide(pid)) for pid in named])
+        return _decided_union(policy, named)
     if policy.actor.resource_type == "Practitioner" and policy.actor.access_mode in EMERGENCY_MODES:
         return _emergency_scope(policy)
-    return union_of(policy, [(pid, policy.decide(pid)) for pid in candidate_patients(policy)])
+    return _decided_union(policy, candidate_patients(policy))
+
+
+def _decided_union(policy: Policy, patient_ids: list[str]) -> dict:
+    policy.prefetch(patient_ids)
+    return union_of(policy, [(pid, policy.decide(pid)) for pid in patient_ids])
 
 
 def candidate_patients(policy: Policy) -> list[str]:

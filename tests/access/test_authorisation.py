@@ -209,3 +209,37 @@ def test_author_without_authorisation_is_refused_the_rest_of_the_record_with_403
     api = record("Practitioner/pra-author")
     assert_forbidden(api.get(f"Patient/{P}"), "authoris")
     assert_forbidden(api.get(f"Patient/{P}/$everything"), "authoris")
+
+
+ON_BEHALF_REASON = ("server bug (leak): relationships.in_care_team treats a participant's `onBehalfOf` as if the "
+                    "organisation itself were a member, for any professional acting for it, and ignores that "
+                    "participant's period: every professional of the organisation reaches the record. CONTRACT.md: "
+                    "an active CareTeam that lists them (or their organization) — here the organisation is not a member")
+
+
+@pytest.mark.xfail(strict=True, reason=ON_BEHALF_REASON)
+def test_colleague_of_a_care_team_member_is_not_in_the_care_team(record):
+    put(record.system, care_team("ct-auth-chu", P, ("Practitioner/pra-team",), on_behalf_of="Organization/org-chu"))
+    _refused(record("Practitioner/pra-none", organization="Organization/org-chu"))
+
+
+@pytest.mark.xfail(strict=True, reason=ON_BEHALF_REASON)
+def test_care_team_participation_ended_gives_no_access_even_acting_for_the_organization(record):
+    left = care_team("ct-auth-left-chu", P, ("Practitioner/pra-left-team",), on_behalf_of="Organization/org-chu")
+    left["participant"][0]["period"] = {"start": days(-100), "end": days(-5)}
+    put(record.system, left)
+    _refused(record("Practitioner/pra-left-team", organization="Organization/org-chu"))
+
+
+def test_care_team_member_acting_for_its_organization_is_in_the_care_team(record):
+    put(record.system, care_team("ct-auth-chu", P, ("Practitioner/pra-none",), on_behalf_of="Organization/org-chu"))
+    _sees_record(record("Practitioner/pra-none", organization="Organization/org-chu"))
+
+
+@pytest.mark.xfail(strict=True, reason=ON_BEHALF_REASON + " (seed: Dr Roux, emergency physician of the CHU, reads "
+                   "in normal mode the records of Michel Fournier — who objected to bris_de_glace — and of Sophie "
+                   "Bernard, because a cardiologist of their care teams acts on behalf of the CHU)")
+def test_seeded_chu_professional_outside_the_care_team_is_refused(seed):
+    for pid in ("pat-michel-fournier", "pat-sophie-bernard"):
+        r = seed("Practitioner/pra-emilie-roux", organization="Organization/org-chu-lyon-confluence").get(f"Patient/{pid}")
+        assert_forbidden(r)

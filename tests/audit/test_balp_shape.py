@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from .. import factories
+from .data import weight
 from .traces import (ACT_REASON, CLIENT_HOST, TRE_R248, bundle_refs, codings, only_trace, other_agents, patients,
                      profile, queries, request_id, requestor, resources, send, stored_traces, traces)
 
@@ -16,13 +17,6 @@ ROUX = "Practitioner/pra-emilie-roux"                   # emergency physician
 CLAIRE = "pat-claire-martin"
 DAVID = "pat-david-cohen"
 MSP = "Organization/org-msp-croix-rousse"
-
-
-def weight(patient_id: str, kg: float = 80) -> dict:
-    return {"resourceType": "Observation", "status": "final",
-            "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7", "display": "Body weight"}]},
-            "subject": {"reference": f"Patient/{patient_id}"},
-            "valueQuantity": {"value": kg, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"}}
 
 
 def assert_names_the_request(event: dict, actor: str, patient_id: str, rid: str, outcome: str = "0") -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from fhir_server.audit.writer import COLLECTION, verify
 
-from .test_balp_shape import weight
+from .data import weight
 from .traces import (CLIENT_HOST, chain, is_refusal, only_trace, patients, profile, request_id, requestor,
                      resources, send, stored_traces, traces)
 

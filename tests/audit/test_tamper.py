@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -122,6 +123,31 @@ def test_new_traces_after_a_tampered_one_do_not_hide_the_break(written, as_actor
     send(as_actor(LEFEBVRE), "GET", f"Patient/{CLAIRE}")
     (link,) = verify(written)[1]
     assert (link.chain, link.seq) == (CLAIRE, 2)
+
+
+# -- the chain under concurrency ------------------------------------------------------------------
+def test_concurrent_requests_keep_one_unbroken_chain(seeded, as_actor):
+    api = as_actor(LEFEBVRE)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: send(api, "GET", "Patient/pat-gerard-bonnet")[0].status_code, range(24)))
+    assert statuses == [200] * 24
+    assert [d["_chain"]["seq"] for d in chain(seeded, "pat-gerard-bonnet")] == list(range(1, 25))
+    assert verify(seeded) == (24, [])
+
+
+def test_two_server_processes_share_one_chain(seeded, app, settings, as_actor):
+    """A second server on the same database (its own chain-head cache) appends to the same chains."""
+    if seeded.embedded:
+        pytest.skip("the embedded store lives in one process; run with DMP_FHIR_MONGODB_URI")
+    from fastapi.testclient import TestClient
+    from fhir_server.main import create_app
+    from ..conftest import Api
+    other = Api(TestClient(create_app(settings, store=seeded)), as_actor(LEFEBVRE).token)
+    first = as_actor(LEFEBVRE)
+    for api in (first, other, first, other, first):
+        assert send(api, "GET", f"Patient/{CLAIRE}")[0].status_code == 200
+    assert [d["_chain"]["seq"] for d in chain(seeded, CLAIRE)] == [1, 2, 3, 4, 5]
+    assert verify(seeded)[1] == []
 
 
 # -- the command line ------------------------------------------------------------------------------

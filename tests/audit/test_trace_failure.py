@@ -10,7 +10,7 @@ from fhir_server.audit.writer import COLLECTION, verify
 from fhir_server.errors import ServiceUnavailable
 
 from .. import factories
-from .test_balp_shape import weight
+from .data import weight
 from .traces import chain, send
 
 LEFEBVRE = "Practitioner/pra-antoine-lefebvre"

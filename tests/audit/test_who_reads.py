@@ -71,6 +71,12 @@ def test_legal_representative_sees_the_minors_traces(seeded, as_actor):
         assert access in visible(as_actor(parent), "AuditEvent?patient=Patient/pat-leo-martin")
 
 
+def test_parent_logged_in_as_a_patient_sees_only_her_own_record(seeded, as_actor):
+    """Claire Martin is Léo's mother: as Patient/pat-claire-martin she acts for herself, not for him."""
+    access = trace_of(seeded, as_actor("Practitioner/pra-camille-petit"), "Patient/pat-leo-martin")
+    assert access not in visible(as_actor(f"Patient/{CLAIRE}"), "AuditEvent?patient=Patient/pat-leo-martin")
+
+
 def test_guardian_sees_the_minors_traces(seeded, as_actor):
     access = trace_of(seeded, as_actor("Practitioner/pra-camille-petit"), "Patient/pat-emma-caron")
     assert access in visible(as_actor("RelatedPerson/rp-emma-caron-tutrice"), "AuditEvent?patient=Patient/pat-emma-caron")

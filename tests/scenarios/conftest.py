@@ -16,12 +16,13 @@ from tests.access.builders import Actors
 from tests.conftest import TEST_SECRET
 
 
-def _seeded_app(tmp_dir):
+def _app(tmp_dir, *, seeded: bool):
     settings = Settings(mongodb_uri=os.environ.get("DMP_FHIR_MONGODB_URI"), db=f"test_{uuid.uuid4().hex[:12]}",
                         jwt_secret=TEST_SECRET, base_url="http://testserver/fhir",
                         dev_secret_file=tmp_dir / "dev-secret")
     app = create_app(settings)
-    load_seed(app.state.store, settings)
+    if seeded:
+        load_seed(app.state.store, settings)
     return app, settings
 
 
@@ -33,7 +34,7 @@ def _drop(app, settings):
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory) -> Actors:
     """The seed data set, shared by a module's tests: DO NOT change it in these tests."""
-    app, settings = _seeded_app(tmp_path_factory.mktemp("seed"))
+    app, settings = _app(tmp_path_factory.mktemp("seed"), seeded=True)
     yield Actors(app, TestClient(app))
     _drop(app, settings)
 
@@ -41,7 +42,7 @@ def seed(tmp_path_factory) -> Actors:
 @pytest.fixture
 def fresh_seed(tmp_path) -> Actors:
     """The seed data set in a store of this test's own (the test may change it)."""
-    app, settings = _seeded_app(tmp_path)
+    app, settings = _app(tmp_path, seeded=True)
     yield Actors(app, TestClient(app))
     _drop(app, settings)
 
@@ -50,3 +51,11 @@ def fresh_seed(tmp_path) -> Actors:
 def actors(app, client) -> Actors:
     """The test's own empty store."""
     return Actors(app, client)
+
+
+@pytest.fixture(scope="module")
+def module_actors(tmp_path_factory) -> Actors:
+    """An empty store shared by a module's tests (for a data set built once and only read)."""
+    app, settings = _app(tmp_path_factory.mktemp("module"), seeded=False)
+    yield Actors(app, TestClient(app))
+    _drop(app, settings)
