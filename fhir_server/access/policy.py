@@ -119,7 +119,8 @@ class Policy:
 
     def _representative(self, facts: PatientFacts) -> Decision:
         if not represents(self.store, self.actor, facts, self.now):
-            return Decision(False, "none", "not a legal representative of this minor patient")
+            return Decision(False, "none", "not a legal representative of this patient (no active link, "
+                                           "or the patient is no longer a minor)")
         return Decision(True, "legal_representative", "legal representative of a minor",
                         representative_view(self.now))
 

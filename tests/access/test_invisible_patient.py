@@ -219,3 +219,18 @@ def test_seeded_rcp_report_hidden_from_philippe_morel(seed):
     assert doc not in search_ids(holder, "DocumentReference?patient=pat-philippe-morel")[0]
     for who in ("Practitioner/pra-anne-collin", "Practitioner/pra-marc-rousseau"):
         assert seed(who).get(f"DocumentReference/{doc}").status_code == 200, who
+
+
+def test_access_traces_do_not_reveal_the_hidden_document_to_the_holder(record):
+    """R1111-43: the holder reads the traces of the record, but not those that would name a document hidden from
+    them (audit_scope.py: a trace carries the document's marks)."""
+    assert ok(record(MT).get(f"DocumentReference/{HIDDEN}"), 200)
+    assert ok(record(MT).get(f"DocumentReference/{PLAIN}"), 200)
+    holder = record(f"Patient/{P}")
+    bundle = ok(holder.get(f"AuditEvent?patient=Patient/{P}&_count=200"))
+    text = str(bundle)
+    assert PLAIN in text                      # the holder does see the traces of the record ...
+    assert HIDDEN not in text                 # ... but none naming the hidden document
+    assert HIDDEN in str(ok(record(MT).get(f"AuditEvent?patient=Patient/{P}&_count=200")))
+    mother_view = str(ok(record("RelatedPerson/rp-inv-mother").get(f"AuditEvent?patient=Patient/{MINOR}&_count=200")))
+    assert MINOR_HIDDEN not in mother_view
