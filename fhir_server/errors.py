@@ -5,6 +5,7 @@
     ├── Unauthorized               401 login           missing / invalid token
     ├── Forbidden                  403 forbidden       valid actor, no right
     ├── NotFound                   404 not-found
+    │   └── Hidden                 404 not-found       the access policy hides it (traced as a refusal)
     ├── MethodNotAllowed           405 not-supported
     ├── NotAcceptable              406 not-supported   a format other than JSON
     ├── Conflict                   409 conflict        id or version clash
@@ -71,6 +72,10 @@ class Forbidden(FhirError):
 
 class NotFound(FhirError):
     status, code = 404, "not-found"
+
+
+class Hidden(NotFound):
+    """Answered as 'not found' because its existence is itself sensitive (a masked or hidden document)."""
 
 
 class MethodNotAllowed(FhirError):

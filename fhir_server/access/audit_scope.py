@@ -1,14 +1,25 @@
 """Who reads access traces (R1111-43, L1111-19): the holder and the legal representatives for their record,
 the médecin traitant, each professional for their own actions, trusted systems; everyone else 403.
 
-A trace of an access to a document hidden from the holder (or from the representatives) carries the same
-`_acl` marks, so it stays hidden from them exactly as long as the document does."""
+A trace names the documents it touched (`_acl.docs`); the holder's and the representatives' view of
+traces leaves out those naming a document that their own visibility filter hides now, so a trace stays
+hidden exactly as long as its document (revealing the document reveals its traces)."""
 
 from __future__ import annotations
 
 from ..errors import Forbidden
 from .policy import Policy
-from .scope import candidate_patients, patients_of, union_of
+from .scope import MATCH_NOTHING, candidate_patients, patients_of
+
+
+def _holder_side_view(policy: Policy, patient_id: str) -> dict:
+    visibility = policy.decide(patient_id).visibility
+    hidden = policy.store.find("DocumentReference", {"$and": [{"_acl.patients": patient_id, "deleted": False},
+                                                              {"$nor": [visibility]}]}, projection={"_id": 1})
+    view: dict = {"_acl.patients": patient_id}
+    if hidden:
+        view["_acl.docs"] = {"$nin": [f"DocumentReference/{d['_id']}" for d in hidden]}
+    return view
 
 
 def audit_scope(policy: Policy) -> dict | None:
@@ -18,7 +29,8 @@ def audit_scope(policy: Policy) -> dict | None:
     if actor.resource_type in ("Patient", "RelatedPerson"):
         patients = candidate_patients(policy)
         policy.prefetch(patients)
-        return union_of(policy, [(pid, policy.decide(pid)) for pid in patients])
+        views = [_holder_side_view(policy, pid) for pid in patients if policy.decide(pid).allowed]
+        return {"$or": views} if len(views) > 1 else views[0] if views else MATCH_NOTHING
     if actor.resource_type != "Practitioner":
         raise Forbidden("access traces are read by the holder, the legal representatives, the médecin traitant, "
                         "the professional who acted, and trusted systems")

@@ -16,7 +16,7 @@ from . import decisions as rules
 from .acl import dmp_status
 from .lifecycle import not_open_yet
 from .relationships import PatientFacts, authorised, blocked, identities, in_care_team, load_facts, opposed, \
-    represents
+    represents, role_organizations
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Policy:
         self._facts: dict[str, PatientFacts | None] = {}
         self._authored: set[str] = set()        # records where the actor wrote a document
         self._authored_known: set[str] = set()
+        self._organizations: set[str] | None = None
         self._decisions: dict[str, Decision] = {}
 
     def facts(self, patient_id: str) -> PatientFacts | None:
@@ -84,6 +85,12 @@ class Policy:
             if self.actor.resource_type == "Practitioner" and rules.AUTHOR_SEES_OWN_DOCUMENTS:
                 self._authored.update(authored_records(self.store, missing, self.actor))
                 self._authored_known.update(missing)
+
+    def organizations(self) -> set[str]:
+        """Where the professional works (PractitionerRole), for deny rules: read once per request."""
+        if self._organizations is None:
+            self._organizations = role_organizations(self.store, self.actor)
+        return self._organizations
 
     def authored_any(self, patient_id: str) -> bool:
         if patient_id not in self._authored_known:
@@ -131,7 +138,7 @@ class Policy:
         if not_open_yet(facts.resource, self.now):
             return Decision(False, "none", f"the record opens on {dmp_status(facts.resource)['openingDate']} "
                                            "(six weeks after the holder was informed)")
-        if blocked(facts, actor) and (mode == "normal" or rules.BLOCK_APPLIES_IN_EMERGENCY):
+        if blocked(facts, actor, self.organizations()) and (mode == "normal" or rules.BLOCK_APPLIES_IN_EMERGENCY):
             return Decision(False, "none", "the holder has blocked this professional or establishment")
         if actor.reference in facts.medecins_traitants:
             return Decision(True, "medecin_traitant", "médecin traitant")

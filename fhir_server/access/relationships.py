@@ -84,11 +84,22 @@ def _purposes(provision: dict) -> set[str]:
     return {p.get("code") for p in provision.get("purpose") or [] if p.get("system") == ACCESS_MODE_SYSTEM}
 
 
-def blocked(facts: PatientFacts, actor: Actor) -> bool:
-    """Rule 3: an active deny naming the professional or their establishment."""
+def blocked(facts: PatientFacts, actor: Actor, wider: set[str] | None = None) -> bool:
+    """Rule 3: an active deny naming the professional or one of their establishments. `wider`: every
+    organisation the professional works for (a block must not depend on what the token claims)."""
+    names = identities(actor) | (wider or set())
     return any(
-        (c.get("provision") or {}).get("type") == "deny" and _actors(c["provision"]) & identities(actor)
+        (c.get("provision") or {}).get("type") == "deny" and _actors(c["provision"]) & names
         for c in facts.consents)
+
+
+def role_organizations(store: MongoStore, actor: Actor) -> set[str]:
+    """The organisations of the professional's active PractitionerRoles."""
+    if actor.resource_type != "Practitioner":
+        return set()
+    roles = store.find("PractitionerRole", {"_idx.practitioner.r": actor.reference, "deleted": False})
+    return {r["res"]["organization"]["reference"] for r in roles
+            if r["res"].get("active") is not False and (r["res"].get("organization") or {}).get("reference")}
 
 
 def opposed(facts: PatientFacts, mode: str) -> bool:

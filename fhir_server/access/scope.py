@@ -8,6 +8,7 @@ from collections import defaultdict
 import orjson
 
 from ..search.compile import compile_search
+from ..errors import Forbidden
 from .acl import compartment_params
 from .decisions import ACCESS_MODE_SYSTEM, AUTHOR_SEES_OWN_DOCUMENTS, EMERGENCY_MODES
 from .policy import Decision, Policy, masked_for
@@ -29,10 +30,20 @@ def search_scope(policy: Policy, resource_type: str, named: list[str] | None = N
     if policy.actor.is_trusted_system or resource_type in DIRECTORY_TYPES or not is_patient_data(resource_type):
         return None
     if named is not None:
-        return _decided_union(policy, named)
+        return _named(policy, named)
     if policy.actor.resource_type == "Practitioner" and policy.actor.access_mode in EMERGENCY_MODES:
         return _emergency_scope(policy)
     return _decided_union(policy, candidate_patients(policy))
+
+
+def _named(policy: Policy, patient_ids: list[str]) -> dict:
+    """A search naming its patients is refused like a read when none of them is open to the actor."""
+    policy.prefetch(patient_ids)
+    decisions = [policy.decide(pid) for pid in patient_ids]
+    refused = [d for d in decisions if not d.allowed]
+    if refused and len(refused) == len(decisions) and any(policy.facts(pid) for pid in patient_ids):
+        raise Forbidden(refused[0].reason)
+    return union_of(policy, list(zip(patient_ids, decisions)))
 
 
 def _decided_union(policy: Policy, patient_ids: list[str]) -> dict:

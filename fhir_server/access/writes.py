@@ -20,6 +20,8 @@ def check_write(policy: Policy, kind: str, resource_type: str, before: dict | No
     if resource_type == "DocumentReference":
         for decision in decisions or [Decision(True, "system", "no patient")]:
             check_label_change(policy.actor, decision, before, after)
+        if before is not None and kind != "delete":
+            _metadata_only(before, after)      # rule 13 binds every writer, trusted systems included
     if policy.actor.is_trusted_system:
         return decisions
     if not patients and resource_type not in ("Practitioner", "PractitionerRole", "Organization"):
@@ -72,7 +74,6 @@ def _check_professional(policy: Policy, kind: str, resource_type: str, before: d
     if kind == "delete" and not is_author(policy.actor, before):
         raise Forbidden("only the author deletes a document (rule 12)")
     if kind != "delete":
-        _metadata_only(before, after)
         if before.get("status") != (after or {}).get("status") and not is_author(policy.actor, before):
             raise Forbidden("only the author changes a document's status (rule 12)")
 

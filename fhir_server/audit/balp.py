@@ -33,6 +33,8 @@ PATTERNS = {
     "operation": ("PatientUpdate", "E", "operation"),
     "bundle": ("PatientUpdate", "E", "transaction"),
 }
+# operations that read: $everything is a query of the record, $validate changes nothing
+READ_OPERATIONS = {"everything": ("PatientQuery", "E", "operation"), "validate": ("PatientRead", "E", "operation")}
 OUTCOME = {"success": "0", "minor": "4", "serious": "8", "major": "12"}
 
 
@@ -44,34 +46,24 @@ class Trace:
     query: str | None = None
     operation: str | None = None
     touched: dict[str, list[str]] = field(default_factory=dict)   # patient id ('' for none) -> references
-    marks: dict[str, dict] = field(default_factory=dict)          # patient id -> `_acl` marks to inherit
     outcome: str = "0"
     outcome_text: str | None = None
     refused: bool = False
 
-    def touch(self, patient_ids: list[str] | tuple[str, ...], reference: str | None = None,
-              acl: dict | None = None) -> None:
+    def touch(self, patient_ids: list[str] | tuple[str, ...], reference: str | None = None) -> None:
         for pid in patient_ids or [""]:
             refs = self.touched.setdefault(pid, [])
             if reference and reference not in refs:
                 refs.append(reference)
-            if acl:
-                self._inherit(pid, acl)
 
-    def _inherit(self, pid: str, acl: dict) -> None:
-        """A trace naming a hidden document is hidden from the same people, for as long."""
-        marks = self.marks.setdefault(pid, {})
-        until = acl.get("hidden_until")
-        if until and (marks.get("hidden_until") is None or until > marks["hidden_until"]):
-            marks["hidden_until"] = until
-        labels = set(marks.get("labels", [])) | set(acl.get("labels") or [])
-        if labels:
-            marks["labels"] = sorted(labels)
+    def documents(self, patient_id: str) -> list[str]:
+        """The documents a trace names: the holder's view of traces hides those hidden from them (audit_scope)."""
+        return [r for r in self.touched.get(patient_id, []) if r.startswith("DocumentReference/")]
 
 
 def audit_event(trace: Trace, actor: Actor, patient_id: str, references: list[str], recorded: datetime,
                 request_id: str, recorded_text: str) -> dict:
-    profile, action, subtype = PATTERNS.get(trace.kind, ("PatientRead", "E", trace.kind))
+    profile, action, subtype = _pattern(trace)
     if trace.refused:
         profile = "AuthZconsent"
     event: dict = {
@@ -92,6 +84,12 @@ def audit_event(trace: Trace, actor: Actor, patient_id: str, references: list[st
     if actor.access_mode != "normal":
         event["purposeOfEvent"] = _purpose(actor)
     return event
+
+
+def _pattern(trace: Trace) -> tuple[str, str, str]:
+    if trace.kind == "operation" and trace.operation in READ_OPERATIONS:
+        return READ_OPERATIONS[trace.operation]
+    return PATTERNS.get(trace.kind, ("PatientRead", "E", trace.kind))
 
 
 def _subtype(trace: Trace, code: str) -> dict:

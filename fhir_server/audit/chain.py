@@ -12,8 +12,10 @@ GENESIS = "0" * 64
 SYSTEM_CHAIN = "_system"   # traces that name no patient
 
 
-def link_hash(resource: dict, key: str, seq: int, previous: str) -> str:
-    payload = orjson.dumps({"key": key, "seq": seq, "prev": previous, "res": resource}, option=orjson.OPT_SORT_KEYS)
+def link_hash(resource: dict, acl: dict, key: str, seq: int, previous: str) -> str:
+    """Covers the trace and its access marks: hiding a trace from the holder in the database breaks the chain."""
+    payload = orjson.dumps({"key": key, "seq": seq, "prev": previous, "res": resource, "acl": acl},
+                           option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()
 
 
@@ -38,7 +40,7 @@ def verify_chain(key: str, docs: list[dict]) -> BrokenLink | None:
             return BrokenLink(key, expected_seq, doc["_id"], f"is #{seq}: trace #{expected_seq} is missing")
         if chain.get("prev") != previous:
             return BrokenLink(key, seq, doc["_id"], "does not point at the trace before it")
-        if link_hash(doc["res"], key, seq, previous) != chain.get("hash"):
+        if link_hash(doc["res"], doc.get("_acl") or {}, key, seq, previous) != chain.get("hash"):
             return BrokenLink(key, seq, doc["_id"], "was altered after it was written")
         previous, expected_seq = chain["hash"], seq + 1
     return None

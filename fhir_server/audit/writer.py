@@ -56,7 +56,7 @@ class AuditWriter:
         id = str(uuid.uuid4())
         res = {**resource, "id": id, "meta": {**resource.get("meta", {}), "versionId": "1",
                                               "lastUpdated": resource["recorded"]}}
-        chain = {"key": key, "seq": seq, "prev": previous, "hash": link_hash(res, key, seq, previous)}
+        chain = {"key": key, "seq": seq, "prev": previous, "hash": link_hash(res, acl, key, seq, previous)}
         return {"_id": id, "v": 1, "lu": recorded, "deleted": False, "res": res, "_idx": extract_index(res),
                 "_acl": acl, "_chain": chain}
 

@@ -11,7 +11,7 @@ from ..access.policy import Decision
 from ..access.scope import search_scope
 from ..access.audit_scope import audit_scope
 from ..access.writes import check_write
-from ..errors import Forbidden, NotFound
+from ..errors import Forbidden, Hidden, NotFound
 from .context import Context
 
 
@@ -35,7 +35,7 @@ def check_readable(ctx: Context, resource_type: str, doc: dict) -> None:
 
 def _check_visible(ctx: Context, resource_type: str, id: str, visibility: dict | None) -> None:
     if visibility and not ctx.store.count(resource_type, {"$and": [{"_id": id}, visibility]}, limit=1):
-        raise NotFound(f"{resource_type}/{id} not found")
+        raise Hidden(f"{resource_type}/{id} not found")
 
 
 def _check_binary(ctx: Context, acl: dict) -> None:
@@ -53,6 +53,8 @@ def _check_binary(ctx: Context, acl: dict) -> None:
 def search_filter(ctx: Context, search_type: str | None = None, params: list[tuple[str, str]] = ()):
     """The engine calls this for every type it queries (matches, includes, chains, counts)."""
     named = named_patients(search_type, params)
+    if named and ctx.trace is not None:
+        ctx.trace.touch(named)          # a search of a record is traced in that record, even when it finds nothing
 
     def scope(resource_type: str) -> dict | None:
         if resource_type == "Binary" and not ctx.actor.is_trusted_system:
@@ -88,7 +90,7 @@ def note(ctx: Context, resource_type: str, doc: dict) -> None:
     if ctx.trace is None:
         return
     acl = doc.get("_acl") or {}
-    ctx.trace.touch(acl.get("patients") or [], f"{resource_type}/{doc['_id']}", acl)
+    ctx.trace.touch(acl.get("patients") or [], f"{resource_type}/{doc['_id']}")
 
 
 def patients_of(resource_type: str, resource: dict, index: dict) -> list[str]:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import orjson
 
 from ..errors import BadRequest, Forbidden
-from ..fhir_types import SUPPORTED_TYPES
+from ..fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
 from ..storage.base import as_utc
 from .context import Context, Interaction, Outcome
 from .read import checked_doc
@@ -30,11 +30,14 @@ def history(ctx: Context, it: Interaction) -> Outcome:
         base_filter["lu"] = {"$gte": parse_instant(params["_since"], "_since")}
     page_filter = _after(params.get("_page"))
     docs = ctx.store.history({**base_filter, **page_filter} if page_filter else base_filter, limit=count + 1)
+    if it.kind == "history-instance" and it.resource_type in SERVER_WRITTEN_TYPES and not docs and not page_filter:
+        # server-written resources keep their one version in place (no history entry)
+        docs = [{**d, "type": it.resource_type, "id": d["_id"]} for d in ctx.store.find(it.resource_type, {"_id": it.id})]
     bundle = {"resourceType": "Bundle", "type": "history",
               "link": [{"relation": "self", "url": _link(ctx, it, params)}],
               "entry": [_entry(ctx, d) for d in docs[:count]]}
     if it.kind == "history-instance":
-        bundle["total"] = ctx.store.count_history(base_filter)
+        bundle["total"] = max(ctx.store.count_history(base_filter), len(docs))
     if len(docs) > count:
         next_params = {**params, "_page": _page_token(docs[count - 1])}
         bundle["link"].append({"relation": "next", "url": _link(ctx, it, next_params)})

@@ -90,7 +90,7 @@ def authorize(ctx: Context, it: Interaction) -> Outcome:
     target = _actor_reference(values.get("actor") or ctx.actor.reference)
     decision = ctx.policy.decide(it.id)
     if ctx.actor.resource_type == "Practitioner":
-        if ctx.policy.facts(it.id) and blocked(ctx.policy.facts(it.id), ctx.actor):
+        if ctx.policy.facts(it.id) and blocked(ctx.policy.facts(it.id), ctx.actor, ctx.policy.organizations()):
             raise Forbidden("the holder has blocked this professional or establishment: no authorisation")
     elif not (decision.allowed and decision.relationship in HOLDER_SIDE) and not ctx.actor.is_trusted_system:
         raise Forbidden("$authorize is for the holder, a legal representative or a professional")

@@ -8,18 +8,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from ..audit.balp import Trace, audit_event
-from ..errors import FhirError, Forbidden, NotFound
+from ..errors import FhirError, Forbidden, Hidden
 from .context import Context, Interaction
 from .writing import instant
 
 
-class Hidden(NotFound):
-    """404 given because the policy hides the resource: traced as a refusal."""
-
-
 def begin(ctx: Context, it: Interaction) -> Trace:
     query = None
-    if it.kind.startswith("search") or it.kind.startswith("history"):
+    if it.kind.startswith("search") or it.kind in ("history-type", "history-system"):
         query = f"{it.resource_type or ''}?{urlencode(it.params)}"
     return Trace(kind=it.kind, resource_type=it.resource_type, query=query, operation=it.operation)
 
@@ -37,5 +33,5 @@ def write(ctx: Context, trace: Trace) -> None:
     for pid in keys:
         event = audit_event(trace, ctx.actor, pid, trace.touched.get(pid, []), ctx.now, ctx.request_id,
                             instant(ctx.now))
-        acl = {"patients": [pid] if pid else [], "agent": ctx.actor.reference, **trace.marks.get(pid, {})}
+        acl = {"patients": [pid] if pid else [], "agent": ctx.actor.reference, "docs": trace.documents(pid)}
         ctx.audit.append(event, acl, ctx.now, ctx.uow)

@@ -58,8 +58,6 @@ def test_read_of_a_document_names_the_document_and_its_patient(seeded, as_actor)
     assert resources(event) == ["DocumentReference/doc-claire-martin-cr-consultation-2026-09"]
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: tracing.begin gives history-instance a query entity "
-                   "'Patient?' (type and params only), which names neither the instance nor a real query")
 def test_history_instance_trace_has_no_misleading_query(seeded, as_actor):
     response, rid = send(as_actor(LEFEBVRE), "GET", f"Patient/{CLAIRE}/_history")
     assert response.status_code == 200
@@ -258,8 +256,6 @@ def test_everything_is_traced_with_every_resource_it_returned(seeded, as_actor):
     assert set(resources(event)) == returned
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: balp.PATTERNS maps every 'operation' to PatientUpdate, so "
-                   "$everything (a pure read of the whole record) tells the holder their record was updated")
 def test_everything_is_traced_as_a_read_not_an_update(seeded, as_actor):
     response, rid = send(as_actor(LEFEBVRE), "GET", "Patient/pat-gerard-bonnet/$everything")
     assert response.status_code == 200

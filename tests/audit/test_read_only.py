@@ -87,9 +87,6 @@ def test_capability_statement_offers_no_write_on_audit_event(client):
     assert not codes & {"create", "update", "patch", "delete"}
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: AuditEvent keeps no history entry (storage.mongo.vread), so "
-                   "GET AuditEvent/{id}/_history is an empty Bundle although vread of version 1 works and the "
-                   "CapabilityStatement offers history-instance")
 def test_instance_history_of_a_trace_lists_its_one_version(seeded, a_trace, system):
     response = system.get(f"AuditEvent/{a_trace['_id']}/_history")
     assert response.status_code == 200

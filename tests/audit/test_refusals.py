@@ -88,9 +88,6 @@ def test_refused_mask_by_a_professional_is_traced(seeded, as_actor):
     assert assert_refusal_in_chain(seeded, rid, actor, CLAIRE)["subtype"][0]["code"] == "mask"
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: a document hidden by the policy gives a plain NotFound "
-                   "(guard._check_visible), never tracing.Hidden, so tracing.failed records a PatientRead "
-                   "(type rest, outcome 4) instead of an AuthZconsent refusal (DCM 110113)")
 def test_masked_document_404_is_traced_as_authz_refusal(seeded, as_actor):
     actor = "Practitioner/pra-olivier-lambert"      # authorised on Claire Martin, not on her masked document
     response, rid = send(as_actor(actor), "GET", MASKED)
@@ -117,9 +114,6 @@ def test_404_for_a_resource_that_does_not_exist_is_not_a_refusal(seeded, as_acto
     assert patients(event) == []
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: a search the policy empties (blocked or unauthorised PS, "
-                   "patient=X) is traced with no patient entity in the '_system' chain, so the holder never sees "
-                   "that the record was probed (rule 11)")
 @pytest.mark.parametrize("actor, patient_id", [
     ("Practitioner/pra-thomas-girard", "pat-sophie-bernard"),
     ("Practitioner/pra-yann-le-gall", CLAIRE),

@@ -183,10 +183,6 @@ def test_professionals_still_see_the_hidden_documents_trace(morel_traces, as_act
     assert morel_traces["hidden_doc"] in visible(as_actor(COLLIN), "AuditEvent")
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: a trace copies the document's hidden_until/labels into its "
-                   "own _acl when written (Trace._inherit), so after $reveal-to-patient the document is visible "
-                   "to the holder but the traces of accesses to it stay hidden until the original date "
-                   "(2026-12-19), contrary to audit_scope's 'hidden exactly as long as the document'")
 def test_trace_becomes_visible_when_the_document_is_revealed(morel_traces, seeded, as_actor):
     response, _ = send(as_actor(COLLIN), "POST", f"{HIDDEN_FROM_MOREL}/$reveal-to-patient",
                        {"resourceType": "Parameters"})
