@@ -790,8 +790,9 @@ expectOutcome(403, 'forbidden', 'blocked');
             token="tok_girard", tests=r"""
 expectOutcome(403, 'forbidden', 'blocked');
 """),
-    request("search returns nothing", "GET", "DocumentReference?patient={{patSophie}}", token="tok_girard", tests=r"""
-expectSearchset(0);
+    request("403: a search of her record is refused like a read", "GET", "DocumentReference?patient={{patSophie}}",
+            token="tok_girard", tests=r"""
+expectOutcome(403, 'forbidden', 'blocked');
 pm.test('no entry', () => pm.expect(body.entry || []).to.be.empty);
 """),
     request("403: $everything", "GET", "Patient/{{patSophie}}/$everything", token="tok_girard", tests=r"""
@@ -842,9 +843,9 @@ pm.collectionVariables.set('fournierBlockId', body.id);
     request("403: Moreau is blocked", "GET", "Patient/{{patFournier}}", token="tok_moreau", tests=r"""
 expectOutcome(403, 'forbidden', 'blocked');
 """),
-    request("Moreau's search returns nothing", "GET", "DocumentReference?patient={{patFournier}}", token="tok_moreau",
-            tests=r"""
-expectSearchset(0);
+    request("403: Moreau's search of the record is refused", "GET", "DocumentReference?patient={{patFournier}}",
+            token="tok_moreau", tests=r"""
+expectOutcome(403, 'forbidden', 'blocked');
 """),
     request("403: Moreau cannot $authorize herself", "POST", "Patient/{{patFournier}}/$authorize",
             token="tok_moreau", body=EMPTY_PARAMS, tests=r"""
@@ -913,17 +914,17 @@ expectOutcome(403, 'forbidden');
             token="tok_roux_btg", tests=r"""
 expectOutcome(403, 'forbidden', 'objected to bris_de_glace');
 """),
-    request("bris_de_glace on Michel Fournier: search returns nothing", "GET",
+    request("403: bris_de_glace on Michel Fournier: search refused", "GET",
             "DocumentReference?patient={{patFournier}}", token="tok_roux_btg", tests=r"""
-expectSearchset(0);
+expectOutcome(403, 'forbidden', 'objected to bris_de_glace');
 """),
     request("403: centre_15 refused on Jacqueline Perrin (she objected)", "GET", "Patient/{{patPerrin}}",
             token="tok_chevalier_c15", tests=r"""
 expectOutcome(403, 'forbidden', 'objected to centre_15');
 """),
-    request("centre_15 on Jacqueline Perrin: search returns nothing", "GET",
+    request("403: centre_15 on Jacqueline Perrin: search refused", "GET",
             "DocumentReference?patient={{patPerrin}}", token="tok_chevalier_c15", tests=r"""
-expectSearchset(0);
+expectOutcome(403, 'forbidden', 'objected to centre_15');
 """),
     request("centre_15 is still allowed on Michel Fournier", "GET", "Patient/{{patFournier}}",
             token="tok_chevalier_c15", tests=r"""
@@ -1069,9 +1070,9 @@ expectOutcome(403, 'forbidden', 'closed');
             tests=r"""
 expectOutcome(403, 'forbidden', 'closed');
 """),
-    request("her MT's search returns nothing", "GET", "DocumentReference?patient={{patRenard}}", token="tok_garnier",
-            tests=r"""
-expectSearchset(0);
+    request("403: her MT's search of the closed record", "GET", "DocumentReference?patient={{patRenard}}",
+            token="tok_garnier", tests=r"""
+expectOutcome(403, 'forbidden', 'closed');
 """),
     request("the holder reads her record: status FERME", "GET", "Patient/{{patRenard}}", token="tok_renard", tests=r"""
 expectResource(200, 'Patient', v('patRenard'));
