@@ -33,7 +33,10 @@ def organization(finess: str = "750712184", name: str = "CHU de Paris") -> dict:
     return {"resourceType": "Organization", "identifier": [{"system": FINESS, "value": finess}], "name": name}
 
 
-def document_reference(subject: str, author: str | None = None, **extra) -> dict:
+DEFAULT_AUTHOR = "Practitioner/pra-factory-author"
+
+
+def document_reference(subject: str, author: str = DEFAULT_AUTHOR, **extra) -> dict:
     doc = {
         "resourceType": "DocumentReference",
         "status": "current",
@@ -44,7 +47,6 @@ def document_reference(subject: str, author: str | None = None, **extra) -> dict
         "date": "2026-11-20T10:00:00+01:00",
         "content": [{"attachment": {"contentType": "text/plain", "url": "Binary/b1"}}],
     }
-    if author:
-        doc["author"] = [{"reference": author}]
+    doc["author"] = [{"reference": author}]
     doc.update(extra)
     return doc

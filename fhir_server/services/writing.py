@@ -10,6 +10,7 @@ from ..access.acl import compute_acl
 from ..search.index import extract_index
 from ..storage.base import Stored, Write
 from ..storage.mongo import now_ms
+from ..validation.profiles import check_profile
 from ..validation.structure import validate_resource
 from .context import Context
 from .guard import check_readable, check_writable
@@ -26,8 +27,11 @@ def new_id() -> str:
 
 
 def checked_body(body: object, resource_type: str) -> dict:
-    """Structure, types, unknown elements and required codes (400/422 with the element path)."""
-    return validate_resource(body, resource_type)
+    """Structure, types, unknown elements, required codes, then the project profile (400/422 with the
+    element path)."""
+    resource = validate_resource(body, resource_type)
+    check_profile(resource)
+    return resource
 
 
 def expected_version(if_match: str | None) -> int | None:

@@ -45,7 +45,8 @@ def test_closed_record_refuses_professionals_and_new_documents_holder_still_read
     assert gp.post("DocumentReference", document_reference(f"Patient/{pid}", GP)).status_code == 201
     assert holder.post(f"Patient/{pid}/$close-dmp", _params(reason="fin")).status_code == 200
     assert gp.get(f"Patient/{pid}").status_code == 403
-    assert gp.get(f"DocumentReference?patient=Patient/{pid}").json()["total"] == 0
+    refused = gp.get(f"DocumentReference?patient=Patient/{pid}")
+    assert refused.status_code == 403 and "closed" in refused.json()["issue"][0]["diagnostics"]
     assert gp.post("DocumentReference", document_reference(f"Patient/{pid}", GP)).status_code == 403
     assert holder.get(f"DocumentReference?patient=Patient/{pid}").json()["total"] == 1
     assert holder.post(f"Patient/{pid}/$close-dmp", _params(reason="encore")).status_code == 400
