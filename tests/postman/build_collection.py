@@ -905,6 +905,8 @@ expectOutcome(404, 'not-found');
     request("403: emergency access is read-only", "POST", "DocumentReference", token="tok_roux_btg",
             body={"resourceType": "DocumentReference", "status": "current",
                   "type": {"coding": [{"system": "http://loinc.org", "code": "11488-4"}]},
+                  "category": [{"coding": [{"system": "https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/"
+                                                      "TRE-A03-ClasseDocument", "code": "10"}]}],
                   "subject": {"reference": "Patient/{{patBonnet}}"},
                   "author": [{"reference": "Practitioner/{{praRoux}}"}],
                   "content": [{"attachment": {"contentType": "text/plain", "data": "RG9jdW1lbnQgZmljdGlm"}}]},
