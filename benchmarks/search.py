@@ -40,7 +40,7 @@ from fhir_server.config import Settings  # noqa: E402
 from fhir_server.main import open_store as open_server_store  # noqa: E402
 from fhir_server.search.engine import run_search  # noqa: E402
 from fhir_server.search.index import extract_index  # noqa: E402
-from fhir_server.search.indexes import index_declarations  # noqa: E402
+from fhir_server.search.indexes import index_declarations, served  # noqa: E402
 from fhir_server.storage.base import Write  # noqa: E402
 from fhir_server.storage.mongo import MongoStore  # noqa: E402
 
@@ -173,27 +173,6 @@ def filter_fields(filter, prefix: str = "") -> list[str]:
             else:
                 out.append(prefix + key)
     return [f for i, f in enumerate(out) if f not in out[:i]]
-
-
-def served(filter: dict, keys: set[str], prefix: str = "") -> bool:
-    """Can MongoDB answer `filter` from an index? One served conjunct suffices; an `$or` needs all its
-    branches served. (The same rule as tests/search/test_indexes.py.)"""
-    for key, cond in filter.items():
-        if key == "$and" and any(served(c, keys, prefix) for c in cond):
-            return True
-        if key == "$or" and all(served(c, keys, prefix) for c in cond):
-            return True
-        if key.startswith("$") or key == "deleted":
-            continue
-        path = prefix + key
-        if isinstance(cond, dict) and isinstance(cond.get("$elemMatch"), dict):
-            inner = cond["$elemMatch"]
-            if (all(k.startswith("$") for k in inner) and path in keys) or served(inner, keys, path + "."):
-                return True
-        elif path in keys and not (isinstance(cond, dict) and "$regex" in cond
-                                   and (not str(cond["$regex"]).startswith("^") or "$options" in cond)):
-            return True
-    return False
 
 
 def index_report(calls: list[tuple]) -> tuple[str, list[str]]:

@@ -41,36 +41,29 @@ _TRUTHY_RE = re.compile(rf"^(?P<path>{_IDENT}(?:\.{_IDENT})*)\.exists\(\) and (?
 _CAST_RE = re.compile(rf"^\((?P<path>[^()]+) as (?P<type>{_IDENT})\)(?P<rest>.*)$")
 
 
-def _split_union(expression: str) -> list[str]:
+def _split_top_level(text: str, separator: str) -> list[str]:
+    """Split on `separator` outside quotes and parentheses."""
     parts, depth, quoted, start = [], 0, False, 0
-    for i, ch in enumerate(expression):
+    for i, ch in enumerate(text):
         if ch == "'":
             quoted = not quoted
         elif not quoted and ch == "(":
             depth += 1
         elif not quoted and ch == ")":
             depth -= 1
-        elif not quoted and depth == 0 and ch == "|":
-            parts.append(expression[start:i].strip())
+        elif not quoted and depth == 0 and ch == separator:
+            parts.append(text[start:i])
             start = i + 1
-    parts.append(expression[start:].strip())
-    return [p for p in parts if p]
+    parts.append(text[start:])
+    return parts
+
+
+def _split_union(expression: str) -> list[str]:
+    return [p.strip() for p in _split_top_level(expression, "|") if p.strip()]
 
 
 def _split_steps(path: str) -> list[str]:
-    steps, depth, quoted, start = [], 0, False, 0
-    for i, ch in enumerate(path):
-        if ch == "'":
-            quoted = not quoted
-        elif not quoted and ch == "(":
-            depth += 1
-        elif not quoted and ch == ")":
-            depth -= 1
-        elif not quoted and depth == 0 and ch == ".":
-            steps.append(path[start:i])
-            start = i + 1
-    steps.append(path[start:])
-    return steps
+    return _split_top_level(path, ".")
 
 
 def _children(node: Node, name: str) -> Iterable[Node]:

@@ -33,3 +33,34 @@ def index_declarations(resource_type: str) -> list[list[tuple[str, int]]]:
             keys = keys + [[(f"{param.field}.s", 1), ("_id", 1)]]
         out += [k for k in keys if k not in out]
     return out
+
+
+def _usable(cond) -> bool:
+    if not isinstance(cond, dict):
+        return True
+    if "$regex" in cond:
+        return cond["$regex"].startswith("^") and "$options" not in cond
+    return True
+
+
+def served(filter: dict, keys: set[str], prefix: str = "") -> bool:
+    """Would MongoDB answer `filter` from an index? A conjunction needs one served conjunct;
+    a disjunction needs every branch served."""
+    for key, cond in filter.items():
+        if key == "$and" and any(served(c, keys, prefix) for c in cond):
+            return True
+        if key == "$or" and all(served(c, keys, prefix) for c in cond):
+            return True
+        if key.startswith("$") or key == "deleted":
+            continue
+        path = prefix + key
+        if isinstance(cond, dict) and "$elemMatch" in cond:
+            inner = cond["$elemMatch"]
+            if all(k.startswith("$") and k not in ("$and", "$or") for k in inner):
+                if path in keys:
+                    return True
+            elif served(inner, keys, path + "."):
+                return True
+        elif path in keys and _usable(cond):
+            return True
+    return False

@@ -7,7 +7,7 @@ import pytest
 from fhir_server.fhir_types import SUPPORTED_TYPES
 from fhir_server.search import paging
 from fhir_server.search.compile import compile_search
-from fhir_server.search.indexes import MAX_INDEXES, index_declarations
+from fhir_server.search.indexes import MAX_INDEXES, index_declarations, served
 from fhir_server.search.registry import registry
 
 FORBIDDEN = ("$where", "$expr", "$function", "$accumulator", "$text")
@@ -30,37 +30,6 @@ COMPONENT_SAMPLES = {"token": "http://s|c", "quantity": "gt10", "date": "ge2024"
 
 def _leading_keys(resource_type: str) -> set[str]:
     return {decl[0][0] for decl in index_declarations(resource_type)} | {"_id"}
-
-
-def _usable(cond) -> bool:
-    if not isinstance(cond, dict):
-        return True
-    if "$regex" in cond:
-        return cond["$regex"].startswith("^") and "$options" not in cond
-    return True
-
-
-def served(filter: dict, keys: set[str], prefix: str = "") -> bool:
-    """Would MongoDB answer `filter` from an index? A conjunction needs one served conjunct;
-    a disjunction needs every branch served."""
-    for key, cond in filter.items():
-        if key == "$and" and any(served(c, keys, prefix) for c in cond):
-            return True
-        if key == "$or" and all(served(c, keys, prefix) for c in cond):
-            return True
-        if key.startswith("$") or key == "deleted":
-            continue
-        path = prefix + key
-        if isinstance(cond, dict) and "$elemMatch" in cond:
-            inner = cond["$elemMatch"]
-            if all(k.startswith("$") and k not in ("$and", "$or") for k in inner):
-                if path in keys:
-                    return True
-            elif served(inner, keys, path + "."):
-                return True
-        elif path in keys and _usable(cond):
-            return True
-    return False
 
 
 def _forbidden(obj) -> list[str]:
