@@ -1,6 +1,7 @@
 """The commands of the contract: token, capability, serve (banner, seeded store, live HTTP)."""
 
 import json
+import re
 import os
 import socket
 import subprocess
@@ -79,3 +80,32 @@ def test_serve_prints_banner_seeds_and_answers(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_operator_commands_run_on_the_configured_store(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for k in list(os.environ):
+        if k.startswith("DMP_FHIR_"):
+            monkeypatch.delenv(k)
+    assert main(["audit", "verify"]) == 0
+    assert "0 broken chain(s)" in capsys.readouterr().out
+    assert main(["purge", "--dry-run"]) == 0
+    assert "nothing due" in capsys.readouterr().out
+    assert main(["purge"]) == 0
+    assert "0 record(s) purged" in capsys.readouterr().out
+    assert main(["notify"]) == 0
+    assert "0 notice(s) sent" in capsys.readouterr().out
+    assert main(["seed"]) == 0
+    assert "seed resources loaded" in capsys.readouterr().out
+    assert main(["seed", "--patients", "3"]) == 0
+    captured = capsys.readouterr()
+    assert "(3 patients)" in captured.out and "3/3 patients" in captured.err
+
+
+def test_compose_file_runs_commands_that_exist():
+    from fhir_server.cli import _parser
+    compose = (ROOT / "deploy" / "compose.yaml").read_text()
+    used = set(re.findall(r"dmp-fhir (\w+)", compose))
+    assert used == {"seed", "serve"}
+    assert used <= set(_parser()._subparsers._group_actions[0].choices)
+    assert "replSet" in compose and "DMP_FHIR_MONGODB_URI" in compose
