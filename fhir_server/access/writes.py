@@ -45,12 +45,13 @@ def _check_patient(policy: Policy, decision: Decision, pid: str, kind: str, reso
     if decision.relationship == "author" and (kind == "create" or resource_type != "DocumentReference"):
         raise Forbidden("no authorisation on this record: an author only manages the documents they wrote")
     if decision.relationship in HOLDER_SIDE:
-        _check_holder_side(policy, kind, resource_type, before, after)
+        _check_holder_side(policy, pid, kind, resource_type, before, after)
     else:
         _check_professional(policy, kind, resource_type, before, after)
 
 
-def _check_holder_side(policy: Policy, kind: str, resource_type: str, before: dict | None, after: dict | None) -> None:
+def _check_holder_side(policy: Policy, pid: str, kind: str, resource_type: str, before: dict | None,
+                       after: dict | None) -> None:
     if resource_type not in HOLDER_WRITABLE:
         raise Forbidden(f"the holder does not write {resource_type} resources")
     if resource_type == "Patient":
@@ -58,7 +59,7 @@ def _check_holder_side(policy: Policy, kind: str, resource_type: str, before: di
     if resource_type == "Communication" and kind == "create" and not (after or {}).get("inResponseTo"):
         raise Forbidden("the holder may reply within a conversation (inResponseTo) but not start one")
     if resource_type == "DocumentReference" and before is not None:
-        own = _deposited_by_holder(policy, before)
+        own = _deposited_by_holder(policy, pid, before)
         if kind == "delete" and not own:
             raise Forbidden("the holder cannot delete a document deposited by a professional (rule 12)")
         if kind != "delete" and not own:
@@ -103,15 +104,10 @@ def _extensions_but_archived(resource: dict) -> list:
             if e.get("url") not in (rules.IS_ARCHIVED_URL, rules.HIDDEN_UNTIL_URL)]
 
 
-def _deposited_by_holder(policy: Policy, document: dict) -> bool:
+def _deposited_by_holder(policy: Policy, pid: str, document: dict) -> bool:
+    """Rule 14: written by the patient (or by the representative acting for them)."""
     authors = set(author_references(document))
-    return rules.HOLDER_MAY_ALTER_OWN_DEPOSITS and bool(
-        authors & {policy.actor.reference, *(f"Patient/{p}" for p in _patients_of_actor(policy))})
-
-
-def _patients_of_actor(policy: Policy) -> list[str]:
-    actor = policy.actor
-    return [actor.id] if actor.resource_type == "Patient" else []
+    return rules.HOLDER_MAY_ALTER_OWN_DEPOSITS and bool(authors & {policy.actor.reference, f"Patient/{pid}"})
 
 
 def _dmp_status_unchanged(before: dict | None, after: dict | None) -> None:

@@ -6,7 +6,6 @@ Read-type interactions call `check_readable` on the current stored document; sea
 
 from __future__ import annotations
 
-from ..access.acl import compartment_patients
 from ..access.policy import Decision
 from ..access.scope import search_scope
 from ..access.audit_scope import audit_scope
@@ -91,7 +90,3 @@ def note(ctx: Context, resource_type: str, doc: dict) -> None:
         return
     acl = doc.get("_acl") or {}
     ctx.trace.touch(acl.get("patients") or [], f"{resource_type}/{doc['_id']}")
-
-
-def patients_of(resource_type: str, resource: dict, index: dict) -> list[str]:
-    return compartment_patients(resource_type, resource, index)
