@@ -57,10 +57,44 @@ def put(api: Api, resource: dict) -> dict:
     return ok(api.put(f"{resource['resourceType']}/{resource['id']}", resource))
 
 
+# -- identifiers (test INS, RPPS, FINESS), derived from the readable id so that they are stable ----------
+INS_NIR_TEST = "urn:oid:1.2.250.1.213.1.4.10"
+INS_TYPE = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
+RPPS, FINESS = "https://rpps.esante.gouv.fr", "https://finess.esante.gouv.fr"
+
+
+def _digits(text: str, n: int) -> str:
+    import hashlib
+    return str(int(hashlib.sha256(text.encode()).hexdigest(), 16))[:n]
+
+
+def _luhn(number: str) -> str:
+    total = 0
+    for i, d in enumerate(reversed(number)):
+        v = int(d) * (2 if i % 2 == 0 else 1)
+        total += v - 9 if v > 9 else v
+    return number + str((10 - total % 10) % 10)
+
+
+def nir(id: str) -> str:
+    first = "2" + _digits(id, 12)
+    return first + f"{97 - int(first) % 97:02d}"
+
+
+def rpps(id: str) -> str:
+    return _luhn("10" + _digits(id, 8))
+
+
+def finess(id: str) -> str:
+    return _luhn(_digits(id, 8))
+
+
 # -- resources ------------------------------------------------------------------------------------
 def patient(id: str, *, birth: str = "1970-05-05", gps: tuple[str, ...] = (), closed: bool = False) -> dict:
-    resource = {"resourceType": "Patient", "id": id, "name": [{"family": id.upper(), "given": ["Test"]}],
-                "gender": "female", "birthDate": birth}
+    resource = {"resourceType": "Patient", "id": id,
+                "identifier": [{"use": "official", "system": INS_NIR_TEST, "value": nir(id),
+                                "type": {"coding": [{"system": INS_TYPE, "code": "INS-NIR-TEST"}]}}],
+                "name": [{"family": id.upper(), "given": ["Test"]}], "gender": "female", "birthDate": birth}
     if gps:
         resource["generalPractitioner"] = [{"reference": f"Practitioner/{g}"} for g in gps]
     if closed:
@@ -73,11 +107,13 @@ def patient(id: str, *, birth: str = "1970-05-05", gps: tuple[str, ...] = (), cl
 
 
 def practitioner(id: str) -> dict:
-    return {"resourceType": "Practitioner", "id": id, "name": [{"family": id.upper(), "prefix": ["Dr"]}]}
+    return {"resourceType": "Practitioner", "id": id, "identifier": [{"system": RPPS, "value": rpps(id)}],
+            "name": [{"family": id.upper(), "prefix": ["Dr"]}]}
 
 
 def organization(id: str) -> dict:
-    return {"resourceType": "Organization", "id": id, "name": id}
+    return {"resourceType": "Organization", "id": id, "identifier": [{"system": FINESS, "value": finess(id)}],
+            "name": id}
 
 
 def label(code: str) -> dict:
@@ -150,7 +186,8 @@ def related_person(id: str, patient_id: str, *, code: str = "MTH", active: bool 
     period = {"start": start}
     if end:
         period["end"] = end
-    return {"resourceType": "RelatedPerson", "id": id, "active": active, "patient": {"reference": f"Patient/{patient_id}"},
+    return {"resourceType": "RelatedPerson", "id": id, "active": active,
+            "patient": {"reference": f"Patient/{patient_id}"},
             "relationship": [{"coding": [{"system": ROLE_CODE, "code": code}]}],
             "name": [{"family": id.upper()}], "period": period}
 
@@ -195,9 +232,15 @@ def ids_of(bundle: dict, resource_type: str | None = None) -> set[str]:
             if "resource" in e and (resource_type is None or e["resource"]["resourceType"] == resource_type)}
 
 
-def search_ids(api: Api, query: str, resource_type: str | None = None) -> tuple[set[str], int | None]:
-    """All pages of a search: (ids, total). Fails on a non-200."""
-    bundle = ok(api.get(query), 200)
+def search_ids(api: Api, query: str, resource_type: str | None = None, *,
+               refusal_is_empty: bool = True) -> tuple[set[str], int | None]:
+    """All pages of a search: (ids, total). A search naming only records closed to the actor may be refused like
+    a read (403 with an OperationOutcome): that counts as finding nothing, (set(), 0). Fails on anything else."""
+    response = api.get(query)
+    if response.status_code == 403 and refusal_is_empty:
+        assert diagnostics(response).strip(), "a 403 must say why"
+        return set(), 0
+    bundle = ok(response, 200)
     total = bundle.get("total")
     found = ids_of(bundle, resource_type)
     seen = 0

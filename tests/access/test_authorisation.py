@@ -214,7 +214,8 @@ def test_author_without_authorisation_is_refused_the_rest_of_the_record_with_403
 ON_BEHALF_REASON = ("server bug (leak): relationships.in_care_team treats a participant's `onBehalfOf` as if the "
                     "organisation itself were a member, for any professional acting for it, and ignores that "
                     "participant's period: every professional of the organisation reaches the record. CONTRACT.md: "
-                    "an active CareTeam that lists them (or their organization) — here the organisation is not a member")
+                    "an active CareTeam that lists them (or their organization) — here the organisation is not a "
+                    "member")
 
 
 @pytest.mark.xfail(strict=True, reason=ON_BEHALF_REASON)
@@ -241,5 +242,5 @@ def test_care_team_member_acting_for_its_organization_is_in_the_care_team(record
                    "Bernard, because a cardiologist of their care teams acts on behalf of the CHU)")
 def test_seeded_chu_professional_outside_the_care_team_is_refused(seed):
     for pid in ("pat-michel-fournier", "pat-sophie-bernard"):
-        r = seed("Practitioner/pra-emilie-roux", organization="Organization/org-chu-lyon-confluence").get(f"Patient/{pid}")
-        assert_forbidden(r)
+        api = seed("Practitioner/pra-emilie-roux", organization="Organization/org-chu-lyon-confluence")
+        assert_forbidden(api.get(f"Patient/{pid}"))

@@ -52,7 +52,8 @@ def _gets_nothing(api, *, write: bool = True) -> None:
     for query in (f"DocumentReference?patient={P}", f"DocumentReference?subject=Patient/{P}",
                   f"DocumentReference?_id={OWN},{OTHER}", f"DocumentReference?author={BLOCKED}",
                   "DocumentReference", f"Patient?_id={P}", f"Patient?_id={P}&_revinclude=DocumentReference:subject",
-                  f"Patient?_id={P}&_revinclude=Observation:subject&_revinclude=Consent:patient", f"DocumentReference?_id={OWN}&_include=DocumentReference:subject",
+                  f"Patient?_id={P}&_revinclude=Observation:subject&_revinclude=Consent:patient",
+                  f"DocumentReference?_id={OWN}&_include=DocumentReference:subject",
                   f"Observation?patient={P}", f"Consent?patient={P}", f"CareTeam?patient={P}",
                   f"CareTeam?participant={BLOCKED}", f"DocumentReference?patient={P}&_summary=count"):
         found, total = search_ids(api, query)
@@ -135,7 +136,7 @@ def test_blocked_establishment_beats_a_personal_authorisation(record):
     _gets_nothing(record("Practitioner/pra-radiologist", organization="Organization/org-imaging"))
 
 
-def test_personal_authorisation_works_when_acting_for_an_unblocked_establishment(record):
+def test_personal_authorisation_works_for_a_professional_outside_the_blocked_establishment(record):
     api = record("Practitioner/pra-radiologist", organization="Organization/org-other-centre")
     assert ok(api.get(f"Patient/{P}"), 200)
 
@@ -181,3 +182,21 @@ def test_seeded_blocked_establishment(seed):
     assert_forbidden(api.get("Patient/pat-nicolas-fabre"))
     found, total = search_ids(api, "DocumentReference?patient=pat-nicolas-fabre")
     assert found == set() and total == 0
+
+
+def test_blocked_establishment_applies_whatever_the_token_claims(record):
+    """Rule 3: the block on an establishment reaches its professionals (PractitionerRole), even when the token
+    names no organisation or another one."""
+    put(record.system, {"resourceType": "PractitionerRole", "id": "prr-radiologist", "active": True,
+                        "practitioner": {"reference": "Practitioner/pra-radiologist"},
+                        "organization": {"reference": "Organization/org-imaging"}})
+    _gets_nothing(record("Practitioner/pra-radiologist"))
+    _gets_nothing(record("Practitioner/pra-radiologist", organization="Organization/org-other-centre"))
+
+
+def test_seeded_blocked_establishment_without_organization_claim(seed):
+    api = seed("Practitioner/pra-olivier-lambert")
+    assert_forbidden(api.get("Patient/pat-nicolas-fabre"), "block")
+    assert search_ids(api, "DocumentReference?patient=pat-nicolas-fabre") == (set(), 0)
+    # his other authorisations are untouched
+    assert api.get("Patient/pat-claire-martin").status_code == 200

@@ -73,7 +73,8 @@ def test_holder_cannot_alter_a_professionals_document_in_a_transaction(record):
     body = ok(record.system.get(f"DocumentReference/{DOC}"))
     body.pop("meta")
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"resource": {**body, "description": "changé"}, "request": {"method": "PUT", "url": f"DocumentReference/{DOC}"}}]}
+        {"resource": {**body, "description": "changé"},
+         "request": {"method": "PUT", "url": f"DocumentReference/{DOC}"}}]}
     assert record(HOLDER).post("", bundle).status_code in (403, 405)
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
         {"request": {"method": "DELETE", "url": f"DocumentReference/{DOC}"}}]}
@@ -98,11 +99,37 @@ def test_holder_cannot_slip_another_change_into_a_masking_patch(record):
     assert _version(record) == "1"
 
 
-def test_holder_corrects_and_deletes_own_deposit(record):
+def _deleted_logically(actors, id: str) -> None:
+    """Rule 12: deleted logically, never physically: withdrawn by its status (entered-in-error), or a FHIR
+    delete whose history keeps the document."""
+    r = actors.system.get(f"DocumentReference/{id}")
+    if r.status_code == 200:
+        assert r.json()["status"] == "entered-in-error", r.text
+    else:
+        assert r.status_code == 410, r.text
+    first = ok(actors.system.get(f"DocumentReference/{id}/_history/1"), 200)
+    assert first["id"] == id and first["content"]
+
+
+def test_holder_deletes_own_deposit(record):
+    """decisions.HOLDER_MAY_ALTER_OWN_DEPOSITS"""
+    ok(record(HOLDER).delete(f"DocumentReference/{DEPOSIT}"), 200, 204)
+    _deleted_logically(record, DEPOSIT)
+
+
+def test_holder_corrects_own_deposit_by_replacing_it(record):
+    """decisions.HOLDER_MAY_ALTER_OWN_DEPOSITS with rule 13: a correction is a replacement."""
     holder = record(HOLDER)
-    ok(_patch(holder, DEPOSIT, {"op": "replace", "path": "/description", "value": "corrigé"}), 200)
-    assert ok(holder.delete(f"DocumentReference/{DEPOSIT}"), 200, 204) is not None
-    assert record.system.get(f"DocumentReference/{DEPOSIT}").status_code == 410
+    new = {k: v for k, v in document("x", P, (HOLDER,), description="corrigé").items() if k != "id"}
+    new["relatesTo"] = [{"code": "replaces", "target": {"reference": f"DocumentReference/{DEPOSIT}"}}]
+    ok(holder.post("DocumentReference", new), 201)
+    ok(_patch(holder, DEPOSIT, {"op": "replace", "path": "/status", "value": "superseded"}), 200)
+    assert ok(record.system.get(f"DocumentReference/{DEPOSIT}"))["status"] == "superseded"
+
+
+def test_holder_changes_own_deposit_metadata_only_where_rule_13_allows(record):
+    r = _patch(record(HOLDER), DEPOSIT, {"op": "replace", "path": "/description", "value": "corrigé"})
+    assert r.status_code in (200, 405), r.text
 
 
 def test_professionals_see_patient_deposits_like_other_documents(record):
@@ -117,9 +144,7 @@ def test_only_the_author_deletes_a_document(record, who):
 
 def test_author_deletes_logically_history_kept(record):
     ok(record(AUTHOR).delete(f"DocumentReference/{DOC}"), 200, 204)
-    assert record.system.get(f"DocumentReference/{DOC}").status_code == 410
-    first = ok(record.system.get(f"DocumentReference/{DOC}/_history/1"), 200)
-    assert first["id"] == DOC and first["content"]
+    _deleted_logically(record, DOC)
 
 
 @pytest.mark.parametrize("who", [MT, TEAM])
@@ -136,7 +161,7 @@ def test_author_marks_the_document_entered_in_error(record):
 
 @pytest.mark.parametrize("path,value", [("/description", "changé"), ("/date", "2020-01-01T00:00:00Z"),
                                         ("/subject", {"reference": "Patient/someone-else"}),
-                                        ("/type", {"text": "autre"}),
+                                        ("/type", {"coding": [{"system": "http://loinc.org", "code": "34133-9"}]}),
                                         ("/author", [{"reference": "Practitioner/pra-team"}])])
 def test_patch_of_other_document_elements_is_405(record, path, value):
     r = _patch(record(AUTHOR), DOC, {"op": "replace", "path": path, "value": value})

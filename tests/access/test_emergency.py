@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.access.builders import (MASQUE_PS, assert_forbidden, assert_not_found, deny_mode, document, ids_of, ok,
+from tests.access.builders import (MASQUE_PS, assert_forbidden, assert_not_found, document, ids_of, ok,
                                    params, patient, practitioner, put, search_ids)
 
 ROUX = "Practitioner/pra-emilie-roux"
@@ -117,7 +117,8 @@ def test_emergency_search_across_records_never_lists_what_it_may_not_see(seed):
 
     cases = [(bdg(seed), masked | of("pat-michel-fournier") | of("pat-monique-renard")),
              (c15(seed), masked | of("pat-jacqueline-perrin") | of("pat-monique-renard")),
-             (bdg(seed, "Practitioner/pra-thomas-girard"), masked | of("pat-sophie-bernard") | of("pat-monique-renard"))]
+             (bdg(seed, "Practitioner/pra-thomas-girard"),
+              masked | of("pat-sophie-bernard") | of("pat-monique-renard"))]
     for api, forbidden in cases:
         found, total = search_ids(api, "DocumentReference?_count=1000")
         assert found and found <= everything

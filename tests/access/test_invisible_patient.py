@@ -221,16 +221,30 @@ def test_seeded_rcp_report_hidden_from_philippe_morel(seed):
         assert seed(who).get(f"DocumentReference/{doc}").status_code == 200, who
 
 
-def test_access_traces_do_not_reveal_the_hidden_document_to_the_holder(record):
+def _trace_text(api, patient_id: str) -> str:
+    return str(ok(api.get(f"AuditEvent?patient=Patient/{patient_id}&_count=500")))
+
+
+def test_read_traces_do_not_reveal_the_hidden_document_to_the_holder(record):
     """R1111-43: the holder reads the traces of the record, but not those that would name a document hidden from
     them (audit_scope.py: a trace carries the document's marks)."""
-    assert ok(record(MT).get(f"DocumentReference/{HIDDEN}"), 200)
-    assert ok(record(MT).get(f"DocumentReference/{PLAIN}"), 200)
-    holder = record(f"Patient/{P}")
-    bundle = ok(holder.get(f"AuditEvent?patient=Patient/{P}&_count=200"))
-    text = str(bundle)
-    assert PLAIN in text                      # the holder does see the traces of the record ...
-    assert HIDDEN not in text                 # ... but none naming the hidden document
-    assert HIDDEN in str(ok(record(MT).get(f"AuditEvent?patient=Patient/{P}&_count=200")))
-    mother_view = str(ok(record("RelatedPerson/rp-inv-mother").get(f"AuditEvent?patient=Patient/{MINOR}&_count=200")))
-    assert MINOR_HIDDEN not in mother_view
+    assert ok(record(MT).get(f"DocumentReference/{MINOR_HIDDEN}"), 200)
+    assert ok(record(MT).get("DocumentReference/doc-inv-minor-plain"), 200)
+    for who in (f"Patient/{MINOR}", "RelatedPerson/rp-inv-mother"):
+        traces = [e["resource"] for e in ok(record(who).get(f"AuditEvent?patient=Patient/{MINOR}&_count=500"))
+                  .get("entry") or []]
+        reads = [t for t in traces if "Practitioner/pra-mt" in str(t["agent"])]
+        assert any("doc-inv-minor-plain" in str(t) for t in reads), who   # they see the record's traces ...
+        assert not any(MINOR_HIDDEN in str(t) for t in reads), who        # ... but not the hidden one's
+    assert MINOR_HIDDEN in _trace_text(record(MT), MINOR)
+
+
+def test_creation_trace_does_not_reveal_the_hidden_document_to_the_holder(record):
+    body = {k: v for k, v in document("x", P, (AUTHOR,), labels=(INVISIBLE_PATIENT,)).items() if k != "id"}
+    created = ok(record(AUTHOR).post("DocumentReference", body), 201)
+    plain = ok(record(AUTHOR).post("DocumentReference", {k: v for k, v in document("x", P, (AUTHOR,)).items()
+                                                          if k != "id"}), 201)
+    holder_view = _trace_text(record(f"Patient/{P}"), P)
+    assert plain["id"] in holder_view               # the holder reads the creation traces of the record ...
+    assert created["id"] not in holder_view         # ... but not the one naming the hidden document
+    assert created["id"] in _trace_text(record(AUTHOR), P)

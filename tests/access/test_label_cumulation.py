@@ -65,7 +65,8 @@ def test_patch_adding_masque_ps_to_an_invisible_patient_document_is_400(record):
 
 def test_create_with_both_labels_is_400_even_for_a_trusted_system(record):
     for api in (record(AUTHOR), record.system):
-        body = {k: v for k, v in document("x", P, (AUTHOR,), labels=(MASQUE_PS, INVISIBLE_PATIENT)).items() if k != "id"}
+        both = document("x", P, (AUTHOR,), labels=(MASQUE_PS, INVISIBLE_PATIENT))
+        body = {k: v for k, v in both.items() if k != "id"}
         _is_400(api.post("DocumentReference", body))
     _is_400(record.system.put("DocumentReference/doc-both", document("doc-both", P, (AUTHOR,),
                                                                      labels=(MASQUE_PS, INVISIBLE_PATIENT))))
@@ -82,7 +83,8 @@ def test_each_label_alone_is_accepted(record):
 
 def test_transaction_entry_with_both_labels_is_refused_and_stores_nothing(record):
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"resource": document("doc-tx-ok", P, (AUTHOR,)), "request": {"method": "PUT", "url": "DocumentReference/doc-tx-ok"}},
+        {"resource": document("doc-tx-ok", P, (AUTHOR,)),
+         "request": {"method": "PUT", "url": "DocumentReference/doc-tx-ok"}},
         {"resource": document("doc-tx-both", P, (AUTHOR,), labels=(MASQUE_PS, INVISIBLE_PATIENT)),
          "request": {"method": "PUT", "url": "DocumentReference/doc-tx-both"}}]}
     r = record.system.post("", bundle)
