@@ -45,7 +45,7 @@ def compute_acl(resource_type: str, resource: dict, index: dict, previous: dict 
     if resource_type == "Patient":
         acl["closed"] = dmp_status(resource)["status"] == DMP_CLOSED
     elif resource_type == "DocumentReference":
-        acl.update(_document_acl(resource, previous or {}, now))
+        acl.update(_document_acl(resource, previous, now))
     elif resource_type == "Binary":
         context = (resource.get("securityContext") or {}).get("reference")
         if isinstance(context, str):
@@ -89,12 +89,14 @@ def dmp_status(patient: dict) -> dict:
     return out
 
 
-def _document_acl(resource: dict, previous: dict, now: datetime) -> dict:
+def _document_acl(resource: dict, previous: dict | None, now: datetime) -> dict:
+    """`previous`: the acl of the version replaced (None for a creation)."""
     labels = visibility_labels(resource)
     acl: dict = {"labels": labels, "authors": author_references(resource)}
     if INVISIBLE_PATIENT in labels:
-        since = previous.get("hidden_since") if INVISIBLE_PATIENT in previous.get("labels", []) else None
-        since = since or _hidden_start(resource, now)
+        before = previous or {}
+        since = before.get("hidden_since") if INVISIBLE_PATIENT in before.get("labels", []) else None
+        since = since or (_hidden_start(resource, now) if previous is None else now)
         until = since + HIDDEN_FROM_PATIENT_MAX
         explicit = _explicit_until(resource)
         acl["hidden_since"] = since

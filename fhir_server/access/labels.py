@@ -6,8 +6,8 @@ from __future__ import annotations
 from ..auth.actor import Actor
 from ..errors import BadRequest, Forbidden
 from .acl import author_references, visibility_labels
-from .decisions import (ALLOW_INVISIBLE_PATIENT_WITH_MASQUE_PS, INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX,
-                        MASQUE_PS)
+from .decisions import (ALLOW_INVISIBLE_PATIENT_WITH_MASQUE_PS, HIDDEN_UNTIL_URL, INVISIBLE_PATIENT,
+                        INVISIBLE_REPRESENTANTS_LEGAUX, MASQUE_PS)
 from .policy import Decision
 from .relationships import identities
 
@@ -21,13 +21,20 @@ def check_label_change(actor: Actor, decision: Decision, before: dict | None, af
     if {INVISIBLE_PATIENT, MASQUE_PS} <= new and not ALLOW_INVISIBLE_PATIENT_WITH_MASQUE_PS and new != old:
         raise BadRequest("a document cannot be both INVISIBLE_PATIENT and MASQUE_PS (rule 8)",
                          expression="DocumentReference.securityLabel")
-    if actor.is_trusted_system or old == new:
+    if actor.is_trusted_system:
         return
     document = after or before or {}
+    if INVISIBLE_PATIENT in new and INVISIBLE_PATIENT in old and _hidden_until(before) != _hidden_until(after):
+        _require(_may_add(INVISIBLE_PATIENT, actor, decision, document), "changing how long a document is hidden",
+                 INVISIBLE_PATIENT, decision)
     for code in sorted(new - old):
         _require(_may_add(code, actor, decision, document), f"adding {code}", code, decision)
     for code in sorted(old - new):
         _require(_may_remove(code, actor, decision, document), f"removing {code}", code, decision)
+
+
+def _hidden_until(document: dict | None) -> list:
+    return [e for e in (document or {}).get("extension") or [] if e.get("url") == HIDDEN_UNTIL_URL]
 
 
 def is_author(actor: Actor, document: dict) -> bool:

@@ -123,9 +123,8 @@ def in_care_team(facts: PatientFacts, actor: Actor, now: datetime) -> bool:
         if not _period_covers(team.get("period"), now):
             continue
         for participant in team.get("participant") or []:
+            # `onBehalfOf` says whom a member works for; it does not make that organisation a member
             if (participant.get("member") or {}).get("reference") in me and _period_covers(participant.get("period"), now):
-                return True
-            if (participant.get("onBehalfOf") or {}).get("reference") in me:
                 return True
     return False
 

@@ -56,8 +56,10 @@ def _check_holder_side(policy: Policy, pid: str, kind: str, resource_type: str, 
         raise Forbidden(f"the holder does not write {resource_type} resources")
     if resource_type == "Patient":
         _dmp_status_unchanged(before, after)
-    if resource_type == "Communication" and kind == "create" and not (after or {}).get("inResponseTo"):
-        raise Forbidden("the holder may reply within a conversation (inResponseTo) but not start one")
+    if resource_type == "Communication":
+        _check_holder_message(policy, pid, kind, before, after)
+    if resource_type == "DocumentReference" and before is None and not _deposited_by_holder(policy, pid, after):
+        raise Forbidden("a document the holder deposits has the holder as its author (rule 14)")
     if resource_type == "DocumentReference" and before is not None:
         own = _deposited_by_holder(policy, pid, before)
         if kind == "delete" and not own:
@@ -66,10 +68,28 @@ def _check_holder_side(policy: Policy, pid: str, kind: str, resource_type: str, 
             _only_labels_changed(before, after)
 
 
+def _check_holder_message(policy: Policy, pid: str, kind: str, before: dict | None, after: dict | None) -> None:
+    """ENS messaging: professionals start conversations; the holder replies within one, and only changes
+    or withdraws their own messages."""
+    mine = {policy.actor.reference, f"Patient/{pid}"}
+    if before is not None and ((before.get("sender") or {}).get("reference")) not in mine:
+        raise Forbidden("the holder changes or deletes only the messages they sent")
+    if kind == "delete":
+        return
+    replies_to = [r.get("reference") for r in (after or {}).get("inResponseTo") or []]
+    if not replies_to:
+        raise Forbidden("the holder may reply within a conversation (inResponseTo) but not start one")
+    for reference in replies_to:
+        kind_, _, id = (reference or "").partition("/")
+        doc = policy.store.read_doc("Communication", id) if kind_ == "Communication" else None
+        if doc is None or doc.get("deleted") or pid not in (doc.get("_acl") or {}).get("patients", []):
+            raise Forbidden(f"inResponseTo must name a message of this record ({reference} is not one)")
+
+
 def _check_professional(policy: Policy, kind: str, resource_type: str, before: dict | None, after: dict | None) -> None:
-    if resource_type in ("Consent", "Patient"):
-        raise Forbidden(f"professionals do not write {resource_type} directly: use the record's operations "
-                        "($authorize …)")
+    if resource_type in ("Consent", "Patient", "RelatedPerson"):
+        raise Forbidden(f"professionals do not write {resource_type} resources: consents go through "
+                        "$authorize, the identity and the legal representatives through the ENS (trusted systems)")
     if resource_type != "DocumentReference" or before is None:
         return
     if kind == "delete" and not is_author(policy.actor, before):
@@ -104,9 +124,9 @@ def _extensions_but_archived(resource: dict) -> list:
             if e.get("url") not in (rules.IS_ARCHIVED_URL, rules.HIDDEN_UNTIL_URL)]
 
 
-def _deposited_by_holder(policy: Policy, pid: str, document: dict) -> bool:
+def _deposited_by_holder(policy: Policy, pid: str, document: dict | None) -> bool:
     """Rule 14: written by the patient (or by the representative acting for them)."""
-    authors = set(author_references(document))
+    authors = set(author_references(document or {}))
     return rules.HOLDER_MAY_ALTER_OWN_DEPOSITS and bool(authors & {policy.actor.reference, f"Patient/{pid}"})
 
 

@@ -39,9 +39,10 @@ def dispatch(ctx: Context, it: Interaction) -> Outcome:
     try:
         _check(ctx, it)
         if it.kind in WRITES or it.kind == "operation":
-            return _in_unit_of_work(ctx, it)
-        out = HANDLERS[it.kind](ctx, it)
-        tracing.write(ctx, trace)
+            out = _in_unit_of_work(ctx, it)
+        else:
+            out = HANDLERS[it.kind](ctx, it)
+            tracing.write(ctx, trace)
         _notify_emergency(ctx, trace)
         return out
     except FhirError as error:

@@ -29,6 +29,9 @@ def check_readable(ctx: Context, resource_type: str, doc: dict) -> None:
         decision = ctx.policy.decide(pid)
         if not decision.allowed:
             raise Forbidden(decision.reason)
+        if decision.relationship == "author" and resource_type != "DocumentReference":
+            raise Forbidden("no authorisation on this record: the holder's consent is needed ($authorize); "
+                            "an author reads only the documents they wrote")
         _check_visible(ctx, resource_type, doc["_id"], decision.visibility)
 
 

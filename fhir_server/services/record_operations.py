@@ -89,6 +89,8 @@ def authorize(ctx: Context, it: Interaction) -> Outcome:
     values = parameters(it)
     target = _actor_reference(values.get("actor") or ctx.actor.reference)
     decision = ctx.policy.decide(it.id)
+    if ctx.actor.access_mode != "normal":
+        raise Forbidden("emergency access is read-only: no authorisation is recorded in that mode")
     if ctx.actor.resource_type == "Practitioner":
         if ctx.policy.facts(it.id) and blocked(ctx.policy.facts(it.id), ctx.actor, ctx.policy.organizations()):
             raise Forbidden("the holder has blocked this professional or establishment: no authorisation")

@@ -202,9 +202,6 @@ def test_unrelated_professional_gets_404_like_answer_for_unknown_documents(recor
     assert_not_found(record("Practitioner/pra-team").get("DocumentReference/does-not-exist"))
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: a professional whose only link is authorship (decisions."
-                   "AUTHOR_SEES_OWN_DOCUMENTS) gets 404 'Patient/… not found' on the Patient and on $everything; "
-                   "decisions.py says a missing authorisation is 403 (the record exists for them to ask about)")
 def test_author_without_authorisation_is_refused_the_rest_of_the_record_with_403(record):
     api = record("Practitioner/pra-author")
     assert_forbidden(api.get(f"Patient/{P}"), "authoris")
@@ -218,13 +215,11 @@ ON_BEHALF_REASON = ("server bug (leak): relationships.in_care_team treats a part
                     "member")
 
 
-@pytest.mark.xfail(strict=True, reason=ON_BEHALF_REASON)
 def test_colleague_of_a_care_team_member_is_not_in_the_care_team(record):
     put(record.system, care_team("ct-auth-chu", P, ("Practitioner/pra-team",), on_behalf_of="Organization/org-chu"))
     _refused(record("Practitioner/pra-none", organization="Organization/org-chu"))
 
 
-@pytest.mark.xfail(strict=True, reason=ON_BEHALF_REASON)
 def test_care_team_participation_ended_gives_no_access_even_acting_for_the_organization(record):
     left = care_team("ct-auth-left-chu", P, ("Practitioner/pra-left-team",), on_behalf_of="Organization/org-chu")
     left["participant"][0]["period"] = {"start": days(-100), "end": days(-5)}
@@ -237,9 +232,6 @@ def test_care_team_member_acting_for_its_organization_is_in_the_care_team(record
     _sees_record(record("Practitioner/pra-none", organization="Organization/org-chu"))
 
 
-@pytest.mark.xfail(strict=True, reason=ON_BEHALF_REASON + " (seed: Dr Roux, emergency physician of the CHU, reads "
-                   "in normal mode the records of Michel Fournier — who objected to bris_de_glace — and of Sophie "
-                   "Bernard, because a cardiologist of their care teams acts on behalf of the CHU)")
 def test_seeded_chu_professional_outside_the_care_team_is_refused(seed):
     for pid in ("pat-michel-fournier", "pat-sophie-bernard"):
         api = seed("Practitioner/pra-emilie-roux", organization="Organization/org-chu-lyon-confluence")

@@ -199,18 +199,12 @@ def test_refused_emergency_access_sends_no_notification(record):
     assert search_ids(record.system, "Communication?subject=Patient/pat-urg") == (set(), 0)
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: $authorize in bris_de_glace/centre_15 mode writes a permanent "
-                   "permit Consent (201), although decisions.EMERGENCY_MAY_WRITE = False says no writes in emergency "
-                   "mode (record_operations.authorize never looks at the access mode)")
 @pytest.mark.parametrize("mode", ["bris_de_glace", "centre_15"])
 def test_emergency_mode_cannot_authorize(record, mode):
     api = record("Practitioner/pra-urgentiste", mode=mode, reason=REASON)
     assert_forbidden(api.post("Patient/pat-urg/$authorize", params()))
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: an emergency access made only through Patient/{id}/$everything "
-                   "sends no notification (dispatch._notify_emergency runs for reads and searches, not operations); "
-                   "rule 9: the holder and the médecin traitant are told afterwards")
 def test_emergency_access_through_everything_notifies(record):
     api = record("Practitioner/pra-urgentiste", mode="centre_15")
     assert ok(api.get("Patient/pat-urg/$everything"), 200)

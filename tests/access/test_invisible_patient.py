@@ -126,10 +126,6 @@ def test_hide_from_patient_without_until_lasts_one_month(record):
     assert_not_found(record(f"Patient/{P}").get(f"DocumentReference/{PLAIN}"))
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: $hide-from-patient on an existing document runs the month from "
-                   "the document's `date` (acl._hidden_start), not from the time the label is stored: a document dated "
-                   "40 days ago is hidden for no time at all although the operation answered 200 with until = +10 days "
-                   "(decisions.py: the date rule is for a label set at creation)")
 def test_hide_from_patient_on_an_older_document_hides_it_until_the_date_given(record):
     put(record.system, document("doc-inv-older", P, (AUTHOR,), date=days(-40)))
     ok(record(AUTHOR).post("DocumentReference/doc-inv-older/$hide-from-patient", params(until=days(10))), 200)
@@ -159,10 +155,6 @@ def test_hide_from_patient_refused_to_professional_who_is_not_the_author(record,
     _visible_to(record(f"Patient/{P}"), P, PLAIN)
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: on a document already INVISIBLE_PATIENT, $hide-from-patient by a "
-                   "professional who is not the author answers 200 and rewrites the hidden-until date (labels.check_"
-                   "label_change returns early when the label set is unchanged); CONTRACT.md: the operation is for "
-                   "the author PS (or a PS of its organisation)")
 @pytest.mark.parametrize("who", [MT, TEAM])
 def test_hide_from_patient_on_a_hidden_document_refused_to_non_author(record, who):
     r = record(who).post(f"DocumentReference/{HIDDEN}/$hide-from-patient", params(until=days(1)))

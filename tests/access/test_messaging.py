@@ -51,9 +51,6 @@ def test_legal_representative_replies_but_does_not_start(record):
     assert_forbidden(rep.post("Communication", _new(communication("x", MINOR, "RelatedPerson/rp-msg"))))
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: the inResponseTo rule is checked on create only (writes."
-                   "_check_holder_side): the holder PUTs their reply without inResponseTo and gets 200, i.e. a "
-                   "conversation started by the holder (DMP_RULES, ENS services)")
 def test_holder_cannot_turn_a_reply_into_a_new_conversation_by_update(record):
     holder = record(f"Patient/{P}")
     reply = ok(holder.post("Communication", _new(communication("x", P, f"Patient/{P}",
@@ -85,9 +82,6 @@ def test_care_team_member_reads_and_writes_messages(record):
     ok(api.post("Communication", _new(communication("x", P, "Practitioner/pra-nurse"))), 201)
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: the holder may rewrite a message sent by a professional "
-                   "(PUT Communication/{id} with another payload → 200, new version): Communication is in "
-                   "writes.HOLDER_WRITABLE with no check on the sender (DMP_RULES ENS messaging; rule 12 by analogy)")
 def test_holder_cannot_alter_a_professionals_message(record):
     holder = record(f"Patient/{P}")
     message = ok(record.system.get("Communication/com-start"))
@@ -98,17 +92,11 @@ def test_holder_cannot_alter_a_professionals_message(record):
     assert stored["meta"]["versionId"] == "1" and stored["payload"][0]["contentString"] == "Message fictif"
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: the holder deletes a message sent by a professional "
-                   "(DELETE Communication/{id} → 200): no check on the sender (DMP_RULES ENS messaging; rule 12 by "
-                   "analogy)")
 def test_holder_cannot_delete_a_professionals_message(record):
     assert record(f"Patient/{P}").delete("Communication/com-start").status_code == 403
     assert ok(record.system.get("Communication/com-start"))["meta"]["versionId"] == "1"
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: a 'reply' whose inResponseTo names no existing Communication of "
-                   "the record is accepted (201): the holder starts a conversation by naming any id (DMP_RULES, ENS "
-                   "services: reply within a conversation, not start one)")
 def test_holder_cannot_reply_to_a_conversation_that_does_not_exist(record):
     r = record(f"Patient/{P}").post("Communication", _new(communication(
         "x", P, f"Patient/{P}", in_response_to="Communication/does-not-exist")))
