@@ -67,7 +67,8 @@ def load_generated(store, settings, n: int, audit=None, progress: Callable[[int,
     return loaded
 
 
-def progress_bar(stream=sys.stderr) -> Callable[[int, int], None]:
+def progress_bar(stream=None) -> Callable[[int, int], None]:
+    stream = stream or sys.stderr       # looked up when called: stderr may have been replaced since import
     done = [0]
 
     def show(step: int, total: int) -> None:
