@@ -22,6 +22,7 @@ class AuditWriter:
         self.store = store
         self._heads: dict[str, tuple[int, str]] = {}
         self._lock = threading.RLock()
+        self._heads_loaded = False
         if not store.embedded:
             # other processes append too: the unique key tells a writer its cached head is stale.
             # (The embedded store lives in one process under one lock, and mongomock scans on unique inserts.)
@@ -37,19 +38,36 @@ class AuditWriter:
                 try:
                     self.store.insert(COLLECTION, doc, uow)
                 except Conflict:
-                    self._heads.pop(key, None)   # another process appended: read the head again
+                    self._forget_heads()         # another process appended: read the heads again
                     continue
                 self._heads[key] = (seq + 1, doc["_chain"]["hash"])
                 if uow is not None:
-                    uow.on_abort.append(lambda: self._heads.pop(key, None))
+                    uow.on_abort.append(self._forget_heads)
                 return doc["_id"]
         raise ServiceUnavailable("the access trace could not be written: the request is refused")
 
+    def _forget_heads(self) -> None:
+        """A rolled-back unit of work took its traces with it: read the heads again."""
+        self._heads.clear()
+        self._heads_loaded = False
+
     def _head(self, key: str) -> tuple[int, str]:
+        if self.store.embedded and not self._heads_loaded:
+            self._load_all_heads()
         if key not in self._heads:
+            if self.store.embedded:
+                return (0, GENESIS)      # one process holds the embedded store: every head is in memory
             last = self.store.find(COLLECTION, {"_chain.key": key}, sort=[("_chain.seq", -1)], limit=1)
             self._heads[key] = (last[0]["_chain"]["seq"], last[0]["_chain"]["hash"]) if last else (0, GENESIS)
         return self._heads[key]
+
+    def _load_all_heads(self) -> None:
+        """mongomock scans on every query: read every chain's head once instead of once per new chain."""
+        for doc in self.store.find(COLLECTION, {}, projection={"_chain": 1}):
+            chain = doc["_chain"]
+            if chain["seq"] > self._heads.get(chain["key"], (0, GENESIS))[0]:
+                self._heads[chain["key"]] = (chain["seq"], chain["hash"])
+        self._heads_loaded = True
 
     @staticmethod
     def _document(resource: dict, acl: dict, recorded: datetime, key: str, seq: int, previous: str) -> dict:
