@@ -24,6 +24,8 @@ def check_write(policy: Policy, kind: str, resource_type: str, before: dict | No
             _metadata_only(before, after)      # rule 13 binds every writer, trusted systems included
     if policy.actor.is_trusted_system:
         return decisions
+    if not patients and resource_type == "Binary":
+        return decisions   # content not yet tied to a record (ITI-65 lists it before its document): unreadable but to systems
     if not patients and resource_type not in ("Practitioner", "PractitionerRole", "Organization"):
         raise Forbidden(f"a {resource_type} must belong to a patient record to be written by this actor")
     if not patients:

@@ -81,10 +81,19 @@ def named_patients(search_type: str | None, params) -> list[str] | None:
 
 def check_writable(ctx: Context, kind: str, resource_type: str, before: dict | None, before_acl: dict | None,
                    after: dict | None, after_acl: dict | None) -> list[Decision]:
-    patients = sorted(set((before_acl or {}).get("patients", [])) | set((after_acl or {}).get("patients", [])))
+    patients = sorted(set((before_acl or {}).get("patients", [])) | set((after_acl or {}).get("patients", []))
+                      | set(_context_patients(ctx, before_acl)) | set(_context_patients(ctx, after_acl)))
     if ctx.trace is not None:
         ctx.trace.touch(patients, f"{resource_type}/{(after or before or {}).get('id')}")
     return check_write(ctx.policy, kind, resource_type, before, after, patients)
+
+
+def _context_patients(ctx: Context, acl: dict | None) -> list[str]:
+    """A Binary is written under the rules of the record its securityContext belongs to."""
+    context = (acl or {}).get("context") or ""
+    type_, _, id = context.partition("/")
+    doc = ctx.store.read_doc(type_, id) if type_ and id else None
+    return (doc or {}).get("_acl", {}).get("patients", [])
 
 
 def note(ctx: Context, resource_type: str, doc: dict) -> None:

@@ -127,3 +127,21 @@ def test_transaction_refuses_two_entries_on_one_resource(system):
                             {"request": {"method": "DELETE", "url": f"Patient/{created['id']}"}}))
     assert r.status_code == 400 and "more than one entry" in r.json()["issue"][0]["diagnostics"]
     assert system.get(f"Patient/{created['id']}").status_code == 200
+
+
+def test_professional_provides_a_document_and_its_binary_iti65(system, as_actor):
+    gp = "Practitioner/gp-iti65"
+    pid = system.post("Patient", patient(generalPractitioner=[{"reference": gp}])).json()["id"]
+    doc_url, bin_url = "urn:uuid:44444444-4444-4444-4444-444444444444", "urn:uuid:55555555-5555-5555-5555-555555555555"
+    binary = {"resourceType": "Binary", "contentType": "text/plain", "data": "Q29tcHRlIHJlbmR1",
+              "securityContext": {"reference": doc_url}}
+    doc = document_reference(f"Patient/{pid}", gp)
+    doc["content"][0]["attachment"]["url"] = bin_url
+    r = as_actor(gp).post("", _tx(_entry(binary, full_url=bin_url), _entry(doc, full_url=doc_url)))
+    assert r.status_code == 200, r.text
+    bin_loc, doc_loc = (e["response"]["location"].split("/fhir/")[1].split("/_history")[0] for e in r.json()["entry"])
+    stored_doc = as_actor(gp).get(doc_loc).json()
+    assert stored_doc["content"][0]["attachment"]["url"] == bin_loc
+    assert as_actor(gp).get(bin_loc).json()["securityContext"]["reference"] == doc_loc
+    # the Binary is read under its document's rules: an unrelated professional cannot read it
+    assert as_actor("Practitioner/stranger").get(bin_loc).status_code == 403
