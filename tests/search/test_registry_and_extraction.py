@@ -11,7 +11,7 @@ from fhir_server.fhir_types import SUPPORTED_TYPES
 from fhir_server.search.index import extract_index
 from fhir_server.search.registry import CAPABILITY_DIR, registry
 
-IG = Path("/work/shared/ig/ans.fhir.fr.pdsm-3.1.1/example")
+IG = Path(__file__).resolve().parents[3] / "shared" / "ig" / "ans.fhir.fr.pdsm-3.1.1" / "example"
 UTC = timezone.utc
 
 
