@@ -52,6 +52,10 @@ AUTHOR_SEES_OWN_DOCUMENTS = True
 #     (the producer hid it when writing it), else from the time the server stored the label.
 # (?) Rule 6 also hides the document from the legal representatives (they act as the holder).
 
+# Update-as-create (PUT of a new id) would tell a hidden resource (404) from a free id (201): only trusted
+# systems (seeding, migrations) choose ids; everyone else creates with POST and gets 404 for an unknown id.
+UPDATE_AS_CREATE_FOR_TRUSTED_SYSTEMS_ONLY = True
+
 # 404 vs 403 (issue 4, item 6): a document the professional may not see is 404 (its existence is itself
 # sensitive); a record closed to them, a block, or a missing authorisation is 403 (the patient's record
 # exists for them to ask about; the reason helps them act: ask for consent, use the right mode).

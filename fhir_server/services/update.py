@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..errors import BadRequest, Conflict
+from ..access.decisions import UPDATE_AS_CREATE_FOR_TRUSTED_SYSTEMS_ONLY
+from ..errors import BadRequest, Conflict, NotFound
 from .conditional import resolve_single
 from .context import Context, Interaction, Outcome
 from .guard import check_readable
@@ -46,6 +47,8 @@ def replace(ctx: Context, resource_type: str, id: str, body: dict, if_match: str
         current = ctx.store.read(resource_type, id)
         if current is not None and not current.deleted:
             check_readable(ctx, resource_type, {"_id": id, "_acl": current.acl or {}})
+        elif UPDATE_AS_CREATE_FOR_TRUSTED_SYSTEMS_ONLY and not ctx.actor.is_trusted_system:
+            raise NotFound(f"{resource_type}/{id} not found (create it with POST: only trusted systems choose ids)")
         check_if_match(if_match, current)
         if current is not None and not current.deleted and same_content(current.resource, body):
             return outcome_of(current)
