@@ -62,6 +62,8 @@ class MongoStore:
         self.embedded = embedded
         self._lock = threading.RLock() if embedded else None
         self._transactions = False if embedded else _supports_transactions(client)
+        # the transaction this thread is in: reads inside a unit of work see its own uncommitted writes
+        self._local = threading.local()
 
     @classmethod
     def connect(cls, uri: str | None, db_name: str) -> "MongoStore":
@@ -100,6 +102,10 @@ class MongoStore:
         with self._guard():
             self.db[collection].create_index(keys, unique=True)
 
+    def _reading(self) -> dict:
+        session = getattr(self._local, "session", None)
+        return {"session": session} if session is not None else {}
+
     def collection(self, name: str):
         return self.db[name]
 
@@ -112,26 +118,27 @@ class MongoStore:
     # -- reads --------------------------------------------------------------------------------
     def read(self, resource_type: str, id: str) -> Stored | None:
         with self._guard():
-            doc = self.db[resource_type].find_one({"_id": id}, {"_idx": 0, "_chain": 0})
+            doc = self.db[resource_type].find_one({"_id": id}, {"_idx": 0, "_chain": 0}, **self._reading())
         return Stored.from_doc(resource_type, doc) if doc else None
 
     def read_doc(self, resource_type: str, id: str) -> dict | None:
         """The full current document, server fields included (for the access policy)."""
         with self._guard():
-            return self.db[resource_type].find_one({"_id": id})
+            return self.db[resource_type].find_one({"_id": id}, **self._reading())
 
     def vread(self, resource_type: str, id: str, version: int) -> Stored | None:
         with self._guard():
-            doc = self.db[HISTORY].find_one({"_id": f"{resource_type}/{id}/{version}"})
+            doc = self.db[HISTORY].find_one({"_id": f"{resource_type}/{id}/{version}"}, **self._reading())
             if doc is None:
                 # server-written resources (AuditEvent) have one version and no history entry
-                doc = self.db[resource_type].find_one({"_id": id, "v": version}, {"_idx": 0, "_chain": 0})
+                doc = self.db[resource_type].find_one({"_id": id, "v": version}, {"_idx": 0, "_chain": 0},
+                                                      **self._reading())
         return Stored.from_doc(resource_type, doc) if doc else None
 
     def find(self, resource_type: str, filter: dict, *, sort: list[tuple[str, int]] | None = None,
              limit: int = 0, skip: int = 0, projection: dict | None = None) -> list[dict]:
         with self._guard():
-            cursor = self.db[resource_type].find(filter, projection)
+            cursor = self.db[resource_type].find(filter, projection, **self._reading())
             if sort:
                 cursor = cursor.sort(sort)
             if skip:
@@ -143,31 +150,38 @@ class MongoStore:
     def count(self, resource_type: str, filter: dict, limit: int = 0) -> int:
         with self._guard():
             kwargs = {"limit": limit} if limit else {}
-            return self.db[resource_type].count_documents(filter, **kwargs)
+            return self.db[resource_type].count_documents(filter, **kwargs, **self._reading())
 
     def history(self, filter: dict, *, limit: int) -> list[dict]:
         """History entries, newest first; `filter` is on type, id, lu and the paging key."""
         with self._guard():
-            cursor = self.db[HISTORY].find(filter).sort([("lu", -1), ("_id", -1)]).limit(limit)
+            cursor = self.db[HISTORY].find(filter, **self._reading()).sort([("lu", -1), ("_id", -1)]).limit(limit)
             return list(cursor)
 
     def count_history(self, filter: dict) -> int:
         with self._guard():
-            return self.db[HISTORY].count_documents(filter)
+            return self.db[HISTORY].count_documents(filter, **self._reading())
 
     # -- writes -------------------------------------------------------------------------------
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
         """All writes made through the yielded unit land together, or none does."""
         if self._transactions:
+            outer = getattr(self._local, "session", None)
+            if outer is not None:
+                yield UnitOfWork(outer)     # joins the transaction this thread is in: it commits with it
+                return
             with self._guard(), self.client.start_session() as session:
                 uow = UnitOfWork(session)
+                self._local.session = session
                 try:
                     with session.start_transaction():
                         yield uow
                 except BaseException:
                     uow.rollback()
                     raise
+                finally:
+                    self._local.session = None
             return
         with self._guard():
             uow = UnitOfWork()
@@ -256,7 +270,7 @@ class MongoStore:
 
     def find_raw(self, collection: str, filter: dict) -> dict | None:
         with self._guard():
-            return self.db[collection].find_one(filter)
+            return self.db[collection].find_one(filter, **self._reading())
 
 
 def _supports_transactions(client) -> bool:
