@@ -51,6 +51,7 @@ def _rest() -> dict:
         },
         "resource": [_resource(t) for t in SUPPORTED_TYPES],
         "interaction": [{"code": c} for c in ("transaction", "batch", "history-system", "search-system")],
+        "compartment": ["http://hl7.org/fhir/CompartmentDefinition/patient"],
         "searchParam": [_search_param(p) for p in _common_params()],
     }
 

@@ -34,6 +34,7 @@ class Interaction:
     if_none_match: str | None = None
     lenient: bool = False
     assigned_id: str | None = None  # a create whose id was chosen beforehand (transaction urn:uuid mapping)
+    compartment: str | None = None  # GET Patient/{id}/{type}: the search stays in that patient's record
 
     @property
     def conditional(self) -> bool:

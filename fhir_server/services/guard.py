@@ -52,9 +52,11 @@ def _check_binary(ctx: Context, acl: dict) -> None:
     check_readable(ctx, type_, doc)
 
 
-def search_filter(ctx: Context, search_type: str | None = None, params: list[tuple[str, str]] = ()):
-    """The engine calls this for every type it queries (matches, includes, chains, counts)."""
-    named = named_patients(search_type, params)
+def search_filter(ctx: Context, search_type: str | None = None, params: list[tuple[str, str]] = (),
+                  compartment: str | None = None):
+    """The engine calls this for every type it queries (matches, includes, chains, counts).
+    `compartment`: GET Patient/{id}/{type} keeps the matches in that patient's record."""
+    named = [compartment] if compartment else named_patients(search_type, params)
     if named and ctx.trace is not None:
         ctx.trace.touch(named)          # a search of a record is traced in that record, even when it finds nothing
 
@@ -62,8 +64,13 @@ def search_filter(ctx: Context, search_type: str | None = None, params: list[tup
         if resource_type == "Binary" and not ctx.actor.is_trusted_system:
             raise Forbidden("Binary resources are read through their DocumentReference (GET Binary/id)")
         if resource_type == "AuditEvent":
-            return audit_scope(ctx.policy)
-        return search_scope(ctx.policy, resource_type, named if resource_type == search_type else None)
+            policy_filter = audit_scope(ctx.policy)
+        else:
+            policy_filter = search_scope(ctx.policy, resource_type, named if resource_type == search_type else None)
+        if compartment and resource_type == search_type:
+            inside = {"_acl.patients": compartment}
+            return {"$and": [inside, policy_filter]} if policy_filter else inside
+        return policy_filter
     return scope
 
 

@@ -29,6 +29,7 @@ _ROUTES: dict[str, dict[str, str]] = {
     "T/id/_history": {"GET": "history-instance"},
     "T/id/_history/v": {"GET": "vread"},
     "T/id/$": {"GET": "operation", "POST": "operation"},
+    "Patient/id/T": {"GET": "search-type"},
 }
 
 
@@ -81,6 +82,10 @@ def _shape(segments: list[str]) -> tuple[str, dict]:
         return "T/id/_history/v", {**fields, "version": tail[1]}
     if len(tail) == 1 and tail[0].startswith("$"):
         return "T/id/$", {**fields, "operation": tail[0][1:]}
+    if len(tail) == 1 and head == "Patient":
+        # the Patient compartment: https://hl7.org/fhir/R4/compartmentdefinition-patient.html
+        _check_type(tail[0])
+        return "Patient/id/T", {"resource_type": tail[0], "compartment": fields["id"]}
     return "unknown", fields
 
 

@@ -328,3 +328,40 @@ def test_a_bad_date_in_a_post_search_is_400(system, dated_docs):
     r = system.post("DocumentReference/_search", content="date=2026-02-30", headers=FORM)
     issue = assert_outcome(r, 400, "invalid", "2026-02-30")
     assert issue["expression"] == ["date"]
+
+
+def test_patient_compartment_search_stays_in_the_record(system):
+    from tests.factories import document_reference, patient
+    mine = system.post("Patient", patient()).json()["id"]
+    other = system.post("Patient", patient(family="Autre")).json()["id"]
+    doc = system.post("DocumentReference", document_reference(f"Patient/{mine}")).json()["id"]
+    system.post("DocumentReference", document_reference(f"Patient/{other}"))
+    r = system.get(f"Patient/{mine}/DocumentReference?status=current")
+    assert r.status_code == 200
+    assert [e["resource"]["id"] for e in r.json()["entry"]] == [doc] and r.json()["total"] == 1
+    assert system.get("Patient/x/Spaceship").status_code == 404
+    assert system.request("POST", f"Patient/{mine}/DocumentReference").status_code == 405
+
+
+def test_patient_compartment_search_applies_the_policy(system, as_actor):
+    from tests.factories import document_reference, patient
+    pid = system.post("Patient", patient()).json()["id"]
+    system.post("DocumentReference", document_reference(f"Patient/{pid}"))
+    r = as_actor("Practitioner/stranger").get(f"Patient/{pid}/DocumentReference")
+    assert r.status_code == 403 and r.json()["resourceType"] == "OperationOutcome"
+
+
+def test_patient_compartment_paging_links_stay_in_the_compartment(system):
+    from tests.factories import document_reference, patient
+    mine = system.post("Patient", patient()).json()["id"]
+    other = system.post("Patient", patient(family="Autre")).json()["id"]
+    docs = {system.post("DocumentReference", document_reference(f"Patient/{mine}")).json()["id"] for _ in range(3)}
+    system.post("DocumentReference", document_reference(f"Patient/{other}"))
+    seen, url = [], f"Patient/{mine}/DocumentReference?_count=2"
+    while url:
+        page = system.get(url).json()
+        seen += [e["resource"]["id"] for e in page["entry"]]
+        nxt = [l["url"] for l in page["link"] if l["relation"] == "next"]
+        url = nxt[0].split("/fhir/", 1)[1] if nxt else None
+        assert url is None or url.startswith(f"Patient/{mine}/DocumentReference?")
+    assert sorted(seen) == sorted(docs)
