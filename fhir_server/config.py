@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_PATH = Path(".dmp-fhir") / "dev-secret"
@@ -25,6 +26,8 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     # where the development key lives; relative to the working directory
     dev_secret_file: Path = DEV_SECRET_PATH
+    # L1111-14 and R1111-50: the age at which a legal representative's access ends (DMP_FHIR_AGE_OF_MAJORITY)
+    age_of_majority: int = Field(default=18, ge=1, le=30)
     max_page_size: int = 1000
     default_page_size: int = 20
 

@@ -22,8 +22,7 @@ IS_ARCHIVED_URL = "https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefiniti
 # R1111-53: invisible to the patient for at most one month; the patient is told after two weeks.
 HIDDEN_FROM_PATIENT_MAX = timedelta(days=31)
 HIDDEN_NOTICE_AFTER = timedelta(days=14)
-# L1111-14 and the age of majority (configurable through this constant).
-AGE_OF_MAJORITY = 18
+# The age of majority (L1111-14) is a setting: DMP_FHIR_AGE_OF_MAJORITY, 18 by default (config.py).
 # Rule 8: platform parameter `cumul-invisible_patient-masque_ps`.
 ALLOW_INVISIBLE_PATIENT_WITH_MASQUE_PS = False
 # Record lifecycle (R1111-28, R1111-36): opening delay, retention after closure, after a deletion request.

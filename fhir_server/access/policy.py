@@ -65,8 +65,9 @@ def representative_view(now: datetime) -> dict:
 class Policy:
     """Decisions for one request (the actor is fixed); facts are read once per patient."""
 
-    def __init__(self, store: MongoStore, actor: Actor, now: datetime):
+    def __init__(self, store: MongoStore, actor: Actor, now: datetime, age_of_majority: int):
         self.store, self.actor, self.now = store, actor, now
+        self.age_of_majority = age_of_majority
         self._facts: dict[str, PatientFacts | None] = {}
         self._authored: set[str] = set()        # records where the actor wrote a document
         self._authored_known: set[str] = set()
@@ -125,7 +126,7 @@ class Policy:
         return Decision(True, "holder", "the holder", holder_view(self.now))
 
     def _representative(self, facts: PatientFacts) -> Decision:
-        if not represents(self.store, self.actor, facts, self.now):
+        if not represents(self.store, self.actor, facts, self.now, self.age_of_majority):
             return Decision(False, "none", "not a legal representative of this patient (no active link, "
                                            "or the patient is no longer a minor)")
         return Decision(True, "legal_representative", "legal representative of a minor",

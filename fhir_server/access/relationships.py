@@ -12,7 +12,7 @@ from ..errors import FhirError
 from ..instants import parse_instant
 from ..storage.mongo import MongoStore
 from .acl import dmp_status
-from .decisions import ACCESS_MODE_SYSTEM, AGE_OF_MAJORITY, DMP_CLOSED, LEGAL_REPRESENTATIVE_CODES
+from .decisions import ACCESS_MODE_SYSTEM, DMP_CLOSED, LEGAL_REPRESENTATIVE_CODES
 
 
 @dataclass
@@ -30,14 +30,14 @@ class PatientFacts:
     def medecins_traitants(self) -> set[str]:
         return {g["reference"] for g in self.resource.get("generalPractitioner") or [] if g.get("reference")}
 
-    def is_minor(self, today: date) -> bool:
+    def is_minor(self, today: date, majority: int) -> bool:
         born = self.resource.get("birthDate")
         if not isinstance(born, str) or len(born) < 4:
             return False
         parts = [int(p) for p in born.split("-")] + [1, 1]
         year, month, day = parts[0], parts[1], parts[2]
         age = today.year - year - ((today.month, today.day) < (month, day))
-        return age < AGE_OF_MAJORITY
+        return age < majority
 
 
 def load_facts(store: MongoStore, patient_ids: list[str]) -> dict[str, PatientFacts | None]:
@@ -129,7 +129,7 @@ def in_care_team(facts: PatientFacts, actor: Actor, now: datetime) -> bool:
     return False
 
 
-def represents(store: MongoStore, actor: Actor, facts: PatientFacts, now: datetime) -> bool:
+def represents(store: MongoStore, actor: Actor, facts: PatientFacts, now: datetime, majority: int) -> bool:
     """A RelatedPerson is a legal representative while the patient is a minor and the link is active."""
     doc = store.read_doc("RelatedPerson", actor.id)
     if doc is None or doc.get("deleted"):
@@ -139,4 +139,4 @@ def represents(store: MongoStore, actor: Actor, facts: PatientFacts, now: dateti
         return False
     codes = {c.get("code") for r in person.get("relationship") or [] for c in r.get("coding") or []}
     return bool(codes & LEGAL_REPRESENTATIVE_CODES) and _period_covers(person.get("period"), now) \
-        and facts.is_minor(now.date())
+        and facts.is_minor(now.date(), majority)

@@ -76,5 +76,5 @@ class Context:
     @property
     def policy(self) -> Policy:
         if self._policy is None:
-            self._policy = Policy(self.store, self.actor, self.now)
+            self._policy = Policy(self.store, self.actor, self.now, self.settings.age_of_majority)
         return self._policy

@@ -1,5 +1,5 @@
 """Actors: a legal representative (RelatedPerson, parent/guardian relationship) acts on a minor's record; the
-representation ends at majority (birthDate and decisions.AGE_OF_MAJORITY) or when the link is inactive or its
+representation ends at majority (birthDate and the age_of_majority setting) or when the link is inactive or its
 period is over; an adult's trusted person is not a legal representative; a representative sees nothing of
 other patients."""
 

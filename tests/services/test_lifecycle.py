@@ -98,3 +98,25 @@ def _params(**values) -> dict:
     return {"resourceType": "Parameters",
             "parameter": [{"name": k, ("valueBoolean" if v in ("true", "false") else "valueString"):
                            (v == "true" if v in ("true", "false") else v)} for k, v in values.items()]}
+
+
+def test_age_of_majority_is_a_setting(settings, tmp_path):
+    """DMP_FHIR_AGE_OF_MAJORITY: a 17-year-old's parent represents them at 18, not at 17."""
+    from datetime import date
+
+    from fastapi.testclient import TestClient
+
+    from fhir_server.main import create_app
+    from tests.conftest import Api, token_for
+    born = date.today().replace(year=date.today().year - 17).isoformat()
+    for majority, expected in ((18, 200), (17, 403)):
+        app = create_app(settings.model_copy(update={"age_of_majority": majority}))
+        client = TestClient(app)
+        system = Api(client, token_for(app, "Device/s", scope="system/*.cruds"))
+        pid = system.post("Patient", patient(birthDate=born)).json()["id"]
+        parent = {"resourceType": "RelatedPerson", "id": "rp-parent", "patient": {"reference": f"Patient/{pid}"},
+                  "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
+                                                "code": "MTH"}]}]}
+        system.put("RelatedPerson/rp-parent", parent)
+        r = Api(client, token_for(app, "RelatedPerson/rp-parent")).get(f"Patient/{pid}")
+        assert r.status_code == expected, (majority, r.text)
