@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import orjson
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -36,7 +38,7 @@ async def dev_token(request: Request) -> Response:
     token = request.app.state.tokens.mint(
         body["as"], scope=body.get("scope"), mode=body.get("mode") or "normal", reason=body.get("reason"),
         organization=body.get("organization"))
-    return Response(content=f'{{"access_token":"{token}","token_type":"Bearer"}}', media_type="application/json")
+    return Response(orjson.dumps({"access_token": token, "token_type": "Bearer"}), media_type="application/json")
 
 
 @router.api_route("/fhir", methods=FHIR_METHODS)

@@ -7,7 +7,6 @@ concurrent creators only one can insert it (a unique key, never search-then-inse
 from __future__ import annotations
 
 import time
-from dataclasses import replace as with_fields
 from datetime import timedelta
 from typing import Callable
 from urllib.parse import parse_qsl, urlencode
@@ -66,20 +65,15 @@ def create_if_none_exist(ctx: Context, resource_type: str, body: dict, query: st
             return outcome_of(found[0], 200)
         id = new_id()
         try:
-            return _claim_and_create(ctx, resource_type, key, id, body, insert_new)
+            # the claim and the resource land in the write's unit of work (dispatch): together or not at all
+            claim(ctx, resource_type, key, id)
         except Conflict:
+            if ctx.store.transactional:
+                raise   # a MongoDB transaction that lost a write conflict cannot go on: the client retries
             time.sleep(0.01)  # another request holds the claim: its resource will show up in the search
-    raise Conflict(f"concurrent conditional creates of {resource_type} did not settle; retry")
-
-
-def _claim_and_create(ctx: Context, resource_type: str, key: str, id: str, body: dict, insert_new) -> Outcome:
-    if ctx.uow is not None:
-        claim(ctx, resource_type, key, id)
+            continue
         return insert_new(ctx, resource_type, id, body)
-    with ctx.store.unit_of_work() as uow:
-        inner = with_fields(ctx, uow=uow)
-        claim(inner, resource_type, key, id)
-        return insert_new(inner, resource_type, id, body)
+    raise Conflict(f"concurrent conditional creates of {resource_type} did not settle; retry")
 
 
 def claim(ctx: Context, resource_type: str, key: str, id: str) -> None:

@@ -74,6 +74,10 @@ class MongoStore:
         return cls(client, db_name, embedded=False)
 
     @property
+    def transactional(self) -> bool:
+        return self._transactions
+
+    @property
     def kind(self) -> str:
         if self.embedded:
             return "embedded (in-memory)"
