@@ -14,7 +14,6 @@ WRITE_INTERACTIONS = ["create", "update", "patch", "delete"]
 VALIDATE = "http://hl7.org/fhir/OperationDefinition/Resource-validate"
 PDSM_MANAGER = "https://interop.esante.gouv.fr/ig/fhir/pdsm/CapabilityStatement/PDSm-GestionnaireDePartageDeDocuments"
 PROFILE_BASE = "https://dmp-fhir-server.example/fhir/StructureDefinition/"
-RESULT_PARAMETERS = ["_count", "_sort", "_total", "_summary", "_elements", "_include", "_revinclude"]
 
 
 def capability_statement() -> dict:

@@ -28,8 +28,6 @@ class Settings(BaseSettings):
     dev_secret_file: Path = DEV_SECRET_PATH
     # L1111-14 and R1111-50: the age at which a legal representative's access ends (DMP_FHIR_AGE_OF_MAJORITY)
     age_of_majority: int = Field(default=18, ge=1, le=30)
-    max_page_size: int = 1000
-    default_page_size: int = 20
 
     @property
     def embedded(self) -> bool:

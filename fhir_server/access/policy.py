@@ -27,10 +27,6 @@ class Decision:
     reason: str
     visibility: dict = field(default_factory=dict)   # what of the record the actor may see (Mongo filter)
 
-    @property
-    def is_professional_with_full_view(self) -> bool:
-        return self.relationship == "medecin_traitant"
-
 
 def hidden_from_holder(now: datetime) -> dict:
     """Rule 6: INVISIBLE_PATIENT hides until revealed or until its month is over (evaluated now)."""
@@ -52,10 +48,6 @@ def authored_records(store: MongoStore, patient_ids: list[str], actor: Actor) ->
     query = {"$and": [{"_acl.patients": {"$in": patient_ids}, "deleted": False}, authored_by(actor)]}
     docs = store.find("DocumentReference", query, projection={"_acl.patients": 1})
     return {pid for d in docs for pid in d["_acl"]["patients"]} & set(patient_ids)
-
-
-def holder_view(now: datetime) -> dict:
-    return hidden_from_holder(now)
 
 
 def representative_view(now: datetime) -> dict:
@@ -123,7 +115,7 @@ class Policy:
     def _holder(self, facts: PatientFacts) -> Decision:
         if self.actor.id != facts.id:
             return Decision(False, "none", "a patient sees only their own record")
-        return Decision(True, "holder", "the holder", holder_view(self.now))
+        return Decision(True, "holder", "the holder", hidden_from_holder(self.now))
 
     def _representative(self, facts: PatientFacts) -> Decision:
         if not represents(self.store, self.actor, facts, self.now, self.age_of_majority):

@@ -35,7 +35,6 @@ async def interaction_from(request: Request, path: str) -> Interaction:
         raise BadRequest(f"{it.kind} needs a request body")
     it.if_match = request.headers.get("if-match")
     it.if_none_exist = request.headers.get("if-none-exist")
-    it.if_none_match = request.headers.get("if-none-match")
     it.lenient = "handling=lenient" in prefer_values(request)
     return it
 

@@ -35,7 +35,6 @@ PATTERNS = {
 }
 # operations that read: $everything is a query of the record, $validate changes nothing
 READ_OPERATIONS = {"everything": ("PatientQuery", "E", "operation"), "validate": ("PatientRead", "E", "operation")}
-OUTCOME = {"success": "0", "minor": "4", "serious": "8", "major": "12"}
 
 
 @dataclass

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 
 from fhir_server.errors import BadRequest, Issue
 
-RESULT_PARAMS = frozenset({"_count", "_sort", "_total", "_summary", "_elements", "_include", "_revinclude",
-                           "_page", "_format", "_pretty", "_type"})
 IGNORED_PARAMS = frozenset({"_format", "_pretty"})
 SINGLE_PARAMS = ("_count", "_sort", "_total", "_summary", "_page", "_type", "_elements")
 SUMMARY_MODES = ("true", "false", "text", "data", "count")

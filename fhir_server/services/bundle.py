@@ -166,7 +166,6 @@ def _entry_interaction(index: int, entry: object) -> Interaction:
     it.body = entry.get("resource")
     it.if_match = request.get("ifMatch")
     it.if_none_exist = request.get("ifNoneExist")
-    it.if_none_match = request.get("ifNoneMatch")
     if it.kind == "patch":
         _patch_body(it, index)
     return it

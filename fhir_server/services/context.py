@@ -31,14 +31,9 @@ class Interaction:
     content_type: str = "application/fhir+json"
     if_match: str | None = None
     if_none_exist: str | None = None
-    if_none_match: str | None = None
     lenient: bool = False
     assigned_id: str | None = None  # a create whose id was chosen beforehand (transaction urn:uuid mapping)
     compartment: str | None = None  # GET Patient/{id}/{type}: the search stays in that patient's record
-
-    @property
-    def conditional(self) -> bool:
-        return self.id is None and self.kind in ("update", "delete", "patch")
 
 
 @dataclass

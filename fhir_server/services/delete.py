@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from ..errors import Conflict, NotFound, operation_outcome, Issue
+from ..errors import Conflict, Issue, operation_outcome
+from ..storage.base import Stored
 from .conditional import resolve_single
 from .context import Context, Interaction, Outcome
+from .read import checked_doc
 from .writing import check_if_match, raise_conflict_as_412, store_version, tombstone
 
 WITHDRAWN = "entered-in-error"
@@ -20,9 +22,7 @@ def delete(ctx: Context, it: Interaction) -> Outcome:
 
 
 def _delete(ctx: Context, resource_type: str, id: str, if_match: str | None) -> Outcome:
-    current = ctx.store.read(resource_type, id)
-    if current is None:
-        raise NotFound(f"{resource_type}/{id} not found")
+    current = Stored.from_doc(resource_type, checked_doc(ctx, resource_type, id))
     if current.deleted or _withdrawn_document(resource_type, current.resource):
         return _message(200, f"{resource_type}/{id} was already deleted")
     check_if_match(if_match, current)

@@ -7,7 +7,7 @@ Read-type interactions call `check_readable` on the current stored document; sea
 from __future__ import annotations
 
 from ..access.policy import Decision
-from ..access.scope import search_scope
+from ..access.scope import MATCH_NOTHING, search_scope
 from ..access.audit_scope import audit_scope
 from ..access.writes import check_write
 from ..errors import Forbidden, Hidden, NotFound
@@ -62,6 +62,8 @@ def search_filter(ctx: Context, search_type: str | None = None, params: list[tup
 
     def scope(resource_type: str) -> dict | None:
         if resource_type == "Binary" and not ctx.actor.is_trusted_system:
+            if search_type is None:
+                return MATCH_NOTHING    # a system-level search leaves Binaries out; it is not refused for them
             raise Forbidden("Binary resources are read through their DocumentReference (GET Binary/id)")
         if resource_type == "AuditEvent":
             policy_filter = audit_scope(ctx.policy)
@@ -88,16 +90,17 @@ def named_patients(search_type: str | None, params) -> list[str] | None:
 
 def check_writable(ctx: Context, kind: str, resource_type: str, before: dict | None, before_acl: dict | None,
                    after: dict | None, after_acl: dict | None) -> list[Decision]:
-    patients = sorted(set((before_acl or {}).get("patients", [])) | set((after_acl or {}).get("patients", []))
-                      | set(_context_patients(ctx, before_acl)) | set(_context_patients(ctx, after_acl)))
+    acls = [acl or {} for acl in (before_acl, after_acl)]
+    contexts = {acl["context"] for acl in acls if acl.get("context")}
+    patients = sorted({pid for acl in acls for pid in acl.get("patients", [])}
+                      | {pid for context in contexts for pid in _context_patients(ctx, context)})
     if ctx.trace is not None:
         ctx.trace.touch(patients, f"{resource_type}/{(after or before or {}).get('id')}")
     return check_write(ctx.policy, kind, resource_type, before, after, patients)
 
 
-def _context_patients(ctx: Context, acl: dict | None) -> list[str]:
+def _context_patients(ctx: Context, context: str) -> list[str]:
     """A Binary is written under the rules of the record its securityContext belongs to."""
-    context = (acl or {}).get("context") or ""
     type_, _, id = context.partition("/")
     doc = ctx.store.read_doc(type_, id) if type_ and id else None
     return (doc or {}).get("_acl", {}).get("patients", [])

@@ -10,6 +10,7 @@ import orjson
 
 from ..errors import BadRequest, Forbidden
 from ..fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
+from ..search.parameters import DEFAULT_COUNT, MAX_COUNT
 from ..storage.base import as_utc
 from .context import Context, Interaction, Outcome
 from .read import checked_doc
@@ -24,7 +25,7 @@ def history(ctx: Context, it: Interaction) -> Outcome:
     unknown = set(params) - ALLOWED
     if unknown:
         raise BadRequest(f"unsupported history parameter(s): {', '.join(sorted(unknown))}")
-    count = _count(params.get("_count"), ctx.settings)
+    count = _count(params.get("_count"))
     base_filter = _scope_filter(ctx, it)
     if "_since" in params:
         base_filter["lu"] = {"$gte": parse_instant(params["_since"], "_since")}
@@ -56,12 +57,13 @@ def _scope_filter(ctx: Context, it: Interaction) -> dict:
     return {"type": {"$in": list(SUPPORTED_TYPES)}}
 
 
-def _count(value: str | None, settings) -> int:
+def _count(value: str | None) -> int:
+    """The same page sizes as search."""
     if value is None:
-        return settings.default_page_size
+        return DEFAULT_COUNT
     if not value.isdigit():
         raise BadRequest(f"_count must be a non-negative integer, not '{value}'")
-    return max(1, min(int(value), settings.max_page_size))
+    return max(1, min(int(value), MAX_COUNT))
 
 
 def _entry(ctx: Context, doc: dict) -> dict:

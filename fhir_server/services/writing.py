@@ -13,7 +13,7 @@ from ..storage.mongo import now_ms
 from ..validation.profiles import check_profile
 from ..validation.structure import validate_resource
 from .context import Context
-from .guard import check_readable, check_writable
+from .guard import check_writable
 
 SERVER_META = ("versionId", "lastUpdated")
 
@@ -75,7 +75,8 @@ def _without_server_meta(resource: dict) -> dict:
 def store_version(ctx: Context, kind: str, resource_type: str, id: str, body: dict, previous: int | None,
                   current: Stored | None, *, deleted: bool = False, decided: bool = False) -> Stored:
     """Write version previous+1 once the access policy agreed; a concurrent writer that got there
-    first makes this a 409. `decided`: a custom operation already applied its own rule (operations.py)."""
+    first makes this a 409. The caller got `current` through the policy (read.readable_current or
+    guard.check_readable); `decided`: a custom operation already applied its own rule (operations.py)."""
     last_updated = now_ms()
     resource = dict(body)
     resource["id"] = id
@@ -85,8 +86,6 @@ def store_version(ctx: Context, kind: str, resource_type: str, id: str, body: di
     index = {} if deleted else extract_index(resource, base_url=ctx.base_url)
     acl = (live.acl or {}) if deleted else compute_acl(resource_type, resource, index,
                                                        live.acl if live else None, last_updated)
-    if live is not None and not decided:
-        check_readable(ctx, resource_type, {"_id": id, "_acl": live.acl or {}})
     if not decided:
         check_writable(ctx, kind, resource_type, live.resource if live else None, live.acl if live else None,
                        None if deleted else resource, None if deleted else acl)
