@@ -2,11 +2,18 @@
 
     patients       ids of the patients whose compartment holds the resource (Patient compartment definition)
     closed         Patient only: the record is closed (dmp-status FERME)
+    opens          Patient only: when a record not yet open opens (emergency searches leave it out until then)
     labels         DocumentReference: its DMP visibility codes
     authors        DocumentReference: its author references (professionals and organisations)
     hidden_since   DocumentReference with INVISIBLE_PATIENT: when the month started
     hidden_until   … and when it ends (at most one month; evaluated at query time, no job needed)
     context        Binary: the resource its securityContext names (it is read through that resource's rules)
+    names          every resource but Patient: the professionals and establishments it names (rule 7: what
+                   names the authors of a minor's secret is hidden from the legal representatives)
+    targets        List, Provenance: what they point at; their `patients` are those of their targets
+                   (services/writing.py), so they belong to the record of what they name
+    docs           List, Provenance: the documents (and Binaries) they name; the reader who may not see one
+                   of them does not see the List or Provenance either (guard.py, scope.py)
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from .decisions import (DMP_CLOSED, DMP_STATUS_URL, HIDDEN_FROM_PATIENT_MAX, HID
 # the policy's filters, next to the search indexes of each collection
 COMMON_ACL_INDEXES = [[("_acl.patients", 1), ("deleted", 1)]]
 ACL_INDEXES = {
-    "Patient": [[("_acl.closed", 1)]],
+    "Patient": [[("_acl.closed", 1)], [("_acl.opens", 1)]],
     "Binary": [[("_acl.context", 1)]],
     "DocumentReference": [[("_acl.hidden_since", 1)]],
     "AuditEvent": [[("_acl.agent", 1)], [("_chain.key", 1), ("_chain.seq", -1)]],
@@ -40,10 +47,26 @@ def compartment_params() -> dict[str, tuple[str, ...]]:
     return {r["code"]: tuple(r.get("param") or ()) for r in definition["resource"]}
 
 
+ACTOR_PREFIXES = ("Practitioner/", "PractitionerRole/", "Organization/")
+DOCUMENT_PREFIXES = ("DocumentReference/", "Binary/")
+# resources outside the compartment that point at patient data: their record is their targets'
+DERIVED_TYPES = ("List", "Provenance")
+
+
 def compute_acl(resource_type: str, resource: dict, index: dict, previous: dict | None, now: datetime) -> dict:
     acl: dict = {"patients": compartment_patients(resource_type, resource, index)}
+    if resource_type != "Patient":
+        acl["names"] = sorted({r for r in references_in(resource) if r.startswith(ACTOR_PREFIXES)})
+    if resource_type in DERIVED_TYPES:
+        pointed = {r for r in references_in(resource) if not r.startswith(ACTOR_PREFIXES)}
+        acl["targets"] = sorted(pointed)
+        acl["docs"] = sorted(r for r in pointed if r.startswith(DOCUMENT_PREFIXES))
     if resource_type == "Patient":
-        acl["closed"] = dmp_status(resource)["status"] == DMP_CLOSED
+        status = dmp_status(resource)
+        acl["closed"] = status["status"] == DMP_CLOSED
+        opens = _instant_or_none(status.get("openingDate"))
+        if opens is not None:
+            acl["opens"] = opens
     elif resource_type == "DocumentReference":
         acl.update(_document_acl(resource, previous, now))
     elif resource_type == "Binary":
@@ -51,6 +74,16 @@ def compute_acl(resource_type: str, resource: dict, index: dict, previous: dict 
         if isinstance(context, str):
             acl["context"] = context
     return acl
+
+
+def references_in(value: object) -> list[str]:
+    """Every literal reference anywhere in a resource."""
+    if isinstance(value, dict):
+        found = [value["reference"]] if isinstance(value.get("reference"), str) else []
+        return found + [r for v in value.values() if isinstance(v, (dict, list)) for r in references_in(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in references_in(v)]
+    return []
 
 
 def compartment_patients(resource_type: str, resource: dict, index: dict) -> list[str]:
@@ -111,6 +144,13 @@ def _hidden_start(resource: dict, now: datetime) -> datetime:
     except FhirError:
         dated = None
     return dated if dated is not None and dated < now else now
+
+
+def _instant_or_none(value: object) -> datetime | None:
+    try:
+        return parse_instant(value, "openingDate") if isinstance(value, str) else None
+    except FhirError:
+        return None
 
 
 def _explicit_until(resource: dict) -> datetime | None:

@@ -2,23 +2,28 @@
 the médecin traitant, each professional for their own actions, trusted systems; everyone else 403.
 
 A trace names the documents it touched (`_acl.docs`); the holder's and the representatives' view of
-traces leaves out those naming a document that their own visibility filter hides now, so a trace stays
-hidden exactly as long as its document (revealing the document reveals its traces)."""
+traces leaves out those naming (in an entity or in their query text) a document, or its Binary, that their
+own visibility filter hides now, so a trace stays hidden exactly as long as its document (revealing the
+document reveals its traces). The legal representatives also miss the traces of the professionals who wrote
+the minor's secret documents (rule 7 covers the fact of the care: decisions.SECRET_COVERS_THE_CARERS).
+A professional reads their own traces as they were answered (services/tracing.py: the trace of a "not found"
+for a hidden resource is, in their view, the trace an absent id leaves)."""
 
 from __future__ import annotations
 
 from ..errors import Forbidden
-from .policy import Policy
+from .policy import Policy, hidden_documents, secret_carers
 from .scope import MATCH_NOTHING, candidate_patients, patients_of
 
 
 def _holder_side_view(policy: Policy, patient_id: str) -> dict:
-    visibility = policy.decide(patient_id).visibility
-    hidden = policy.store.find("DocumentReference", {"$and": [{"_acl.patients": patient_id, "deleted": False},
-                                                              {"$nor": [visibility]}]}, projection={"_id": 1})
     view: dict = {"_acl.patients": patient_id}
+    hidden = hidden_documents(policy, patient_id)
     if hidden:
-        view["_acl.docs"] = {"$nin": [f"DocumentReference/{d['_id']}" for d in hidden]}
+        view["_acl.docs"] = {"$nin": hidden}
+    carers = secret_carers(policy, patient_id)
+    if carers:
+        view["_acl.agent"] = {"$nin": carers}
     return view
 
 
@@ -34,7 +39,7 @@ def audit_scope(policy: Policy) -> dict | None:
     if actor.resource_type != "Practitioner":
         raise Forbidden("access traces are read by the holder, the legal representatives, the médecin traitant, "
                         "the professional who acted, and trusted systems")
-    own = {"_acl.agent": actor.reference}
+    own = {"_acl.agent": actor.reference, "_acl.agent_hidden": {"$ne": True}}
     treated = [pid for pid in patients_of(policy, "Patient", "general-practitioner", actor.reference)
                if policy.decide(pid).relationship == "medecin_traitant"]
     if not treated:

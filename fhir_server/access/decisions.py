@@ -64,3 +64,18 @@ DMP_ACTIVE, DMP_CLOSED = "ACTIF", "FERME"
 EMERGENCY_MAY_WRITE = False
 # Rule 13: the DocumentReference elements a metadata update may change (PDSm); anything else is 405.
 DOCUMENT_MUTABLE_ELEMENTS = frozenset({"status", "securityLabel", "meta", "text"})
+
+# -- issue 10: a hidden thing is indistinguishable from an absent one (THREATS.md) -------------------------
+# 403 vs 404 on refused records. A resource of a record the actor may not reach (no authorisation, blocked,
+# closed, not yet open, objected emergency mode) answers 404 exactly like an absent id, on every path: a
+# 403 for existing ids and a 404 for absent ones let anyone with a token test which ids exist in a record
+# (and so that a record holds, e.g., a document from a sexual-health centre). Only the record itself,
+# `Patient/{id}` (and searches or operations naming it), answers 403 with the reason: that a record exists
+# is what $access-status tells a professional anyway, and the reason tells them what to do (ask consent,
+# use the right mode). The refusal is traced in the record as a refusal (AuthZconsent) for the holder and
+# the médecin traitant; the actor's own view of it is the trace an absent id leaves (services/tracing.py).
+REFUSED_RECORD_ANSWERS_NOT_FOUND = True
+# (?) Rule 7: the minor's secret covers the fact of the care, not only the documents: the legal
+# representatives do not see what names the authors of those documents (Consents, care teams, messages,
+# appointments, traces of their actions on the record).
+SECRET_COVERS_THE_CARERS = True

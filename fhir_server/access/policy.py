@@ -8,6 +8,7 @@ searches apply it inside the query and totals and pages never reveal a hidden re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import replace as with_fields
 from datetime import datetime
 
 from ..auth.actor import Actor
@@ -50,21 +51,72 @@ def authored_records(store: MongoStore, patient_ids: list[str], actor: Actor) ->
     return {pid for d in docs for pid in d["_acl"]["patients"]} & set(patient_ids)
 
 
-def representative_view(now: datetime) -> dict:
-    return {"$and": [hidden_from_holder(now), {"_acl.labels": {"$ne": rules.INVISIBLE_REPRESENTANTS_LEGAUX}}]}
+def representative_view(now: datetime, carers: list[str] = ()) -> dict:
+    """Rules 6 and 7; with SECRET_COVERS_THE_CARERS, also whatever names a professional (or establishment)
+    who wrote one of the minor's secret documents: a Consent, a CareTeam, a message reveals the care."""
+    clauses = [hidden_from_holder(now), {"_acl.labels": {"$ne": rules.INVISIBLE_REPRESENTANTS_LEGAUX}}]
+    if carers:
+        clauses.append({"_acl.names": {"$nin": list(carers)}})
+    return {"$and": clauses}
+
+
+def secret_carers(policy: "Policy", patient_id: str) -> list[str]:
+    """Who wrote the documents of this record hidden from the legal representatives (rule 7), for a
+    representative reader; nobody for anyone else."""
+    if policy.actor.resource_type != "RelatedPerson" or not rules.SECRET_COVERS_THE_CARERS:
+        return []
+    if patient_id not in policy._carers:
+        docs = policy.store.find("DocumentReference", {"_acl.patients": patient_id, "deleted": False,
+                                                       "_acl.labels": rules.INVISIBLE_REPRESENTANTS_LEGAUX},
+                                 projection={"_acl.authors": 1})
+        policy._carers[patient_id] = sorted({a for d in docs for a in d["_acl"].get("authors", [])})
+    return policy._carers[patient_id]
+
+
+def hidden_documents(policy: "Policy", patient_id: str) -> list[str]:
+    """The documents of a record (and their Binaries) the actor may not see now: a trace, a List or a
+    Provenance naming one of them is hidden with it."""
+    decision = policy.decide(patient_id)
+    if not decision.allowed or not decision.visibility:
+        return []
+    if patient_id not in policy._hidden_docs:
+        where = {"$and": [{"_acl.patients": patient_id, "deleted": False}, {"$nor": [decision.visibility]}]}
+        policy._hidden_docs[patient_id] = with_binaries(policy.store, [
+            f"DocumentReference/{d['_id']}" for d in policy.store.find("DocumentReference", where,
+                                                                       projection={"_id": 1})])
+    return policy._hidden_docs[patient_id]
+
+
+def with_binaries(store: MongoStore, documents: list[str]) -> list[str]:
+    if not documents:
+        return []
+    binaries = store.find("Binary", {"_acl.context": {"$in": documents}}, projection={"_id": 1})
+    return documents + [f"Binary/{b['_id']}" for b in binaries]
 
 
 class Policy:
     """Decisions for one request (the actor is fixed); facts are read once per patient."""
 
     def __init__(self, store: MongoStore, actor: Actor, now: datetime, age_of_majority: int):
-        self.store, self.actor, self.now = store, actor, now
+        self.store, self.now = store, now
         self.age_of_majority = age_of_majority
         self._facts: dict[str, PatientFacts | None] = {}
         self._authored: set[str] = set()        # records where the actor wrote a document
         self._authored_known: set[str] = set()
         self._organizations: set[str] | None = None
         self._decisions: dict[str, Decision] = {}
+        self._carers: dict[str, list[str]] = {}
+        self._hidden_docs: dict[str, list[str]] = {}
+        self.actor = self._verified(actor)
+
+    def _verified(self, actor: Actor) -> Actor:
+        """An actor acts for an organisation only where an active PractitionerRole says so: a token's
+        `organization` claim without one is ignored, for grants (care teams, authorisations, masked
+        documents of the establishment) as for blocks (which use every role organisation anyway)."""
+        if actor.resource_type != "Practitioner" or not actor.organization:
+            return actor
+        self._organizations = role_organizations(self.store, actor)
+        return actor if actor.organization in self._organizations else with_fields(actor, organization=None)
 
     def facts(self, patient_id: str) -> PatientFacts | None:
         if patient_id not in self._facts:
@@ -78,6 +130,10 @@ class Policy:
             if self.actor.resource_type == "Practitioner" and rules.AUTHOR_SEES_OWN_DOCUMENTS:
                 self._authored.update(authored_records(self.store, missing, self.actor))
                 self._authored_known.update(missing)
+
+    def names_hidden_document(self, references: list[str], patient_ids: list[str]) -> bool:
+        """A List or Provenance that names a document hidden from the actor is hidden with it."""
+        return bool(set(references) & {h for pid in patient_ids for h in hidden_documents(self, pid)})
 
     def organizations(self) -> set[str]:
         """Where the professional works (PractitionerRole), for deny rules: read once per request."""
@@ -122,7 +178,7 @@ class Policy:
             return Decision(False, "none", "not a legal representative of this patient (no active link, "
                                            "or the patient is no longer a minor)")
         return Decision(True, "legal_representative", "legal representative of a minor",
-                        representative_view(self.now))
+                        representative_view(self.now, secret_carers(self, facts.id)))
 
     def _professional(self, facts: PatientFacts) -> Decision:
         actor, mode = self.actor, self.actor.access_mode

@@ -9,9 +9,9 @@ import orjson
 
 from ..search.compile import compile_search
 from ..errors import Forbidden
-from .acl import compartment_params
+from .acl import DERIVED_TYPES, compartment_params
 from .decisions import ACCESS_MODE_SYSTEM, AUTHOR_SEES_OWN_DOCUMENTS, EMERGENCY_MODES
-from .policy import Decision, Policy, masked_for
+from .policy import Decision, Policy, hidden_documents, masked_for
 from .relationships import identities
 
 MATCH_NOTHING = {"_acl.patients": {"$in": []}}
@@ -30,10 +30,23 @@ def search_scope(policy: Policy, resource_type: str, named: list[str] | None = N
     if policy.actor.is_trusted_system or resource_type in DIRECTORY_TYPES or not is_patient_data(resource_type):
         return None
     if named is not None:
-        return _named(policy, named)
-    if policy.actor.resource_type == "Practitioner" and policy.actor.access_mode in EMERGENCY_MODES:
-        return _emergency_scope(policy)
-    return _decided_union(policy, candidate_patients(policy))
+        scope = _named(policy, named)
+    elif policy.actor.resource_type == "Practitioner" and policy.actor.access_mode in EMERGENCY_MODES:
+        scope = _emergency_scope(policy)
+    else:
+        scope = _decided_union(policy, candidate_patients(policy))
+    return _without_hidden_documents(policy, resource_type, scope) if resource_type in DERIVED_TYPES else scope
+
+
+def _without_hidden_documents(policy: Policy, resource_type: str, scope: dict) -> dict:
+    """Lists and Provenances naming a document hidden from the actor are left out (two queries: the
+    records of the candidates, then their hidden documents)."""
+    naming = policy.store.find(resource_type, {"$and": [scope, {"deleted": False, "_acl.docs.0": {"$exists": True}}]},
+                               projection={"_acl.patients": 1})
+    patient_ids = sorted({pid for d in naming for pid in d["_acl"].get("patients", [])})
+    policy.prefetch(patient_ids)
+    hidden = sorted({h for pid in patient_ids for h in hidden_documents(policy, pid)})
+    return {"$and": [scope, {"_acl.docs": {"$nin": hidden}}]} if hidden else scope
 
 
 def _named(policy: Policy, patient_ids: list[str]) -> dict:
@@ -95,7 +108,9 @@ def _emergency_scope(policy: Policy) -> dict:
     if mode == "bris_de_glace" and not actor.reason:
         return MATCH_NOTHING
     excluded = set(_closed_records(policy))
-    refusing = [("purpose", f"{ACCESS_MODE_SYSTEM}|{mode}")] + [("actor", me) for me in identities(actor)]
+    # a block on any establishment the professional works for counts, claimed in the token or not
+    names = sorted(identities(actor) | policy.organizations())
+    refusing = [("purpose", f"{ACCESS_MODE_SYSTEM}|{mode}")] + [("actor", me) for me in names]
     for param, value in refusing:
         query = compile_search("Consent", [(param, value), ("status", "active")])
         excluded.update(pid for d in policy.store.find("Consent", query.filter)
@@ -109,7 +124,9 @@ def _emergency_scope(policy: Policy) -> dict:
 
 
 def _closed_records(policy: Policy) -> list[str]:
-    return [d["_id"] for d in policy.store.find("Patient", {"_acl.closed": True, "deleted": False})]
+    """Closed records and records not yet open (the six weeks of R1111-28): no emergency access either."""
+    query = {"$or": [{"_acl.closed": True}, {"_acl.opens": {"$gt": policy.now}}], "deleted": False}
+    return [d["_id"] for d in policy.store.find("Patient", query, projection={"_id": 1})]
 
 
 def _clause(base: dict, view: dict) -> dict:

@@ -4,6 +4,7 @@ PatientRead, PatientQuery, PatientCreate, PatientUpdate, PatientDelete, and Auth
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,6 +21,7 @@ ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
 OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
 DICOM = "http://dicom.nema.org/resources/ontology/DCM"
+ID_LIKE = re.compile(r"[A-Za-z0-9\-.]{1,64}")   # a FHIR id (the query text of a trace may name one)
 SERVER = {"reference": "Device/dmp-fhir-server", "display": "dmp-fhir-server"}
 
 # interaction kind -> (BALP profile, action, restful-interaction code)
@@ -48,6 +50,7 @@ class Trace:
     outcome: str = "0"
     outcome_text: str | None = None
     refused: bool = False
+    hidden: bool = False        # answered "not found" because the resource is hidden from the actor
 
     def touch(self, patient_ids: list[str] | tuple[str, ...], reference: str | None = None) -> None:
         for pid in patient_ids or [""]:
@@ -56,8 +59,11 @@ class Trace:
                 refs.append(reference)
 
     def documents(self, patient_id: str) -> list[str]:
-        """The documents a trace names: the holder's view of traces hides those hidden from them (audit_scope)."""
-        return [r for r in self.touched.get(patient_id, []) if r.startswith("DocumentReference/")]
+        """Every document (or Binary) the trace names, in its entities or anywhere in its query text: the
+        holder's view of traces leaves out those naming what is hidden from them (audit_scope)."""
+        named = [r for r in self.touched.get(patient_id, []) if r.startswith(("DocumentReference/", "Binary/"))]
+        words = sorted(set(ID_LIKE.findall(self.query or ""))) if self.query else []
+        return named + [f"{t}/{w}" for w in words for t in ("DocumentReference", "Binary")]
 
 
 def audit_event(trace: Trace, actor: Actor, patient_id: str, references: list[str], recorded: datetime,

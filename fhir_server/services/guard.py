@@ -7,49 +7,63 @@ Read-type interactions call `check_readable` on the current stored document; sea
 from __future__ import annotations
 
 from ..access.policy import Decision
-from ..access.scope import MATCH_NOTHING, search_scope
+from ..access.scope import MATCH_NOTHING, is_patient_data, search_scope
 from ..access.audit_scope import audit_scope
 from ..access.writes import check_write
 from ..errors import Forbidden, Hidden, NotFound
 from .context import Context
 
 
-def check_readable(ctx: Context, resource_type: str, doc: dict) -> None:
-    """403 when the record is closed to the actor, 404 when this resource is hidden from them."""
+def not_found(resource_type: str, id: str) -> str:
+    """The one diagnostic of an absent resource: a hidden one answers exactly the same (decisions.py)."""
+    return f"{resource_type}/{id} not found"
+
+
+def check_readable(ctx: Context, resource_type: str, doc: dict, *, collection: str | None = None) -> None:
+    """403 when the actor asks for a record (Patient) closed to them; 404, as for an absent id, for any
+    other resource they may not see (decisions.REFUSED_RECORD_ANSWERS_NOT_FOUND). `collection`: where `doc`
+    lives when it is not the current version (a history row, judged on its own record and labels)."""
     acl = doc.get("_acl") or {}
     patients = acl.get("patients") or []
     note(ctx, resource_type, doc)
     if ctx.actor.is_trusted_system:
         return
+    where = collection or resource_type
+    id = doc.get("id") if collection else doc["_id"]
     if resource_type == "Binary":
-        return _check_binary(ctx, acl)
+        return _check_binary(ctx, acl, id)
     if resource_type == "AuditEvent":
-        return _check_visible(ctx, resource_type, doc["_id"], audit_scope(ctx.policy))
+        return _check_visible(ctx, where, doc["_id"], audit_scope(ctx.policy), not_found(resource_type, id))
+    if not patients and is_patient_data(resource_type):
+        raise Hidden(not_found(resource_type, id))   # patient data tied to no record: trusted systems only
     for pid in patients:
         decision = ctx.policy.decide(pid)
-        if not decision.allowed:
+        if not decision.allowed and resource_type == "Patient":
             raise Forbidden(decision.reason)
-        if decision.relationship == "author" and resource_type != "DocumentReference":
-            raise Forbidden("no authorisation on this record: the holder's consent is needed ($authorize); "
-                            "an author reads only the documents they wrote")
-        _check_visible(ctx, resource_type, doc["_id"], decision.visibility)
+        if not decision.allowed or (decision.relationship == "author" and resource_type != "DocumentReference"):
+            raise Hidden(not_found(resource_type, id))
+        _check_visible(ctx, where, doc["_id"], decision.visibility, not_found(resource_type, id))
+    if acl.get("docs") and ctx.policy.names_hidden_document(acl["docs"], patients):
+        raise Hidden(not_found(resource_type, id))
 
 
-def _check_visible(ctx: Context, resource_type: str, id: str, visibility: dict | None) -> None:
-    if visibility and not ctx.store.count(resource_type, {"$and": [{"_id": id}, visibility]}, limit=1):
-        raise Hidden(f"{resource_type}/{id} not found")
+def _check_visible(ctx: Context, collection: str, key: str, visibility: dict | None, diagnostics: str) -> None:
+    if visibility and not ctx.store.count(collection, {"$and": [{"_id": key}, visibility]}, limit=1):
+        raise Hidden(diagnostics)
 
 
-def _check_binary(ctx: Context, acl: dict) -> None:
-    """A Binary is read under the rules of the resource its securityContext names."""
+def _check_binary(ctx: Context, acl: dict, binary_id: str) -> None:
+    """A Binary is read under the rules of the resource its securityContext names; one the actor may not
+    read answers like an absent Binary, never naming that resource."""
     context = acl.get("context")
-    if not context or "/" not in context:
-        raise Forbidden("this Binary has no securityContext: only trusted systems read it")
-    type_, _, id = context.partition("/")
-    doc = ctx.store.read_doc(type_, id)
+    type_, _, id = (context or "").partition("/")
+    doc = ctx.store.read_doc(type_, id) if type_ and id else None
     if doc is None or doc.get("deleted"):
-        raise NotFound("the resource this Binary belongs to does not exist")
-    check_readable(ctx, type_, doc)
+        raise Hidden(not_found("Binary", binary_id))
+    try:
+        check_readable(ctx, type_, doc)
+    except (Forbidden, NotFound):
+        raise Hidden(not_found("Binary", binary_id)) from None
 
 
 def search_filter(ctx: Context, search_type: str | None = None, params: list[tuple[str, str]] = (),

@@ -5,6 +5,7 @@ cannot be written fails the request with 503 and no data is returned."""
 
 from __future__ import annotations
 
+from dataclasses import replace as with_fields
 from urllib.parse import urlencode
 
 from ..audit.balp import Trace, audit_event
@@ -22,16 +23,27 @@ def begin(ctx: Context, it: Interaction) -> Trace:
 
 def failed(trace: Trace, error: FhirError) -> None:
     trace.refused = isinstance(error, (Forbidden, Hidden))
+    trace.hidden = isinstance(error, Hidden)
     trace.outcome = "4" if error.status < 500 else "8"
     trace.outcome_text = f"{error.status}: {error.diagnostics}"
 
 
 def write(ctx: Context, trace: Trace) -> None:
+    """The record's traces say what happened; when the actor was answered "not found" for a resource
+    hidden from them, their own view of their actions is the trace of that answer (the one an absent id
+    leaves), so that reading one's own traces cannot tell a hidden resource from an absent one."""
     if ctx.audit is None:
         return
-    keys = list(trace.touched) or [""]
-    for pid in keys:
-        event = audit_event(trace, ctx.actor, pid, trace.touched.get(pid, []), ctx.now, ctx.request_id,
-                            instant(ctx.now))
-        acl = {"patients": [pid] if pid else [], "agent": ctx.actor.reference, "docs": trace.documents(pid)}
-        ctx.audit.append(event, acl, ctx.now, ctx.uow)
+    for pid in list(trace.touched) or [""]:
+        _append(ctx, trace, pid, agent_view=not trace.hidden)
+    if trace.hidden:
+        _append(ctx, with_fields(trace, touched={}, refused=False, hidden=False), "", agent_view=True)
+
+
+def _append(ctx: Context, trace: Trace, pid: str, *, agent_view: bool) -> None:
+    event = audit_event(trace, ctx.actor, pid, trace.touched.get(pid, []), ctx.now, ctx.request_id,
+                        instant(ctx.now))
+    acl = {"patients": [pid] if pid else [], "agent": ctx.actor.reference, "docs": trace.documents(pid)}
+    if not agent_view:
+        acl["agent_hidden"] = True
+    ctx.audit.append(event, acl, ctx.now, ctx.uow)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..access.decisions import UPDATE_AS_CREATE_FOR_TRUSTED_SYSTEMS_ONLY
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, Hidden, NotFound
+from ..storage.base import Stored
 from .conditional import resolve_single
 from .context import Context, Interaction, Outcome
 from .guard import check_readable
@@ -32,8 +33,8 @@ def _conditional_update(ctx: Context, it: Interaction, body: dict) -> Outcome:
     if match is None:
         if not body.get("id"):
             return insert_new(ctx, it.resource_type, new_id(), body)
-        existing = ctx.store.read(it.resource_type, body["id"])
-        if existing is not None and not existing.deleted:
+        # the store is read only through the policy: a hidden resource is an absent one (replace says so)
+        if visible_current(ctx, it.resource_type, body["id"]) is not None:
             raise Conflict(f"{it.resource_type}/{body['id']} exists but does not match the conditional update")
         return replace(ctx, it.resource_type, body["id"], body, it.if_match)
     if body.get("id") not in (None, match.id):
@@ -42,13 +43,29 @@ def _conditional_update(ctx: Context, it: Interaction, body: dict) -> Outcome:
     return replace(ctx, it.resource_type, match.id, body, it.if_match)
 
 
+def visible_current(ctx: Context, resource_type: str, id: str) -> Stored | None:
+    """The live current version when the actor may see it; None when it is absent, deleted or hidden
+    (403 stays for a record refused as a whole: the Patient)."""
+    current = ctx.store.read(resource_type, id)
+    if current is None or current.deleted:
+        return None
+    try:
+        check_readable(ctx, resource_type, {"_id": id, "_acl": current.acl or {}})
+    except Hidden:
+        return None
+    return current
+
+
 def replace(ctx: Context, resource_type: str, id: str, body: dict, if_match: str | None) -> Outcome:
     for attempt in range(RETRIES):
         current = ctx.store.read(resource_type, id)
         if current is not None and not current.deleted:
-            check_readable(ctx, resource_type, {"_id": id, "_acl": current.acl or {}})
+            try:
+                check_readable(ctx, resource_type, {"_id": id, "_acl": current.acl or {}})
+            except Hidden:
+                raise Hidden(_absent(resource_type, id)) from None
         elif UPDATE_AS_CREATE_FOR_TRUSTED_SYSTEMS_ONLY and not ctx.actor.is_trusted_system:
-            raise NotFound(f"{resource_type}/{id} not found (create it with POST: only trusted systems choose ids)")
+            raise NotFound(_absent(resource_type, id))
         check_if_match(if_match, current)
         if current is not None and not current.deleted and same_content(current.resource, body):
             return outcome_of(current)
@@ -62,3 +79,8 @@ def replace(ctx: Context, resource_type: str, id: str, body: dict, if_match: str
         created = current is None or current.deleted
         return outcome_of(stored, 201 if created else 200, created=created)
     raise AssertionError("unreachable")
+
+
+def _absent(resource_type: str, id: str) -> str:
+    """One diagnostic for an absent and for a hidden id (decisions.UPDATE_AS_CREATE_FOR_TRUSTED_SYSTEMS_ONLY)."""
+    return f"{resource_type}/{id} not found (create it with POST: only trusted systems choose ids)"

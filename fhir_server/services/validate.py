@@ -10,7 +10,8 @@ from ..fhir_types import SUPPORTED_TYPES
 from ..validation.profiles import profile_issues, profiled_types
 from ..validation.structure import validate_resource
 from .context import Context, Interaction, Outcome
-from .guard import check_readable, check_writable
+from . import tracing
+from .guard import check_readable, check_writable, not_found
 
 PROFILE_BASE = "https://dmp-fhir-server.example/fhir/StructureDefinition/"
 CORE_BASE = "http://hl7.org/fhir/StructureDefinition/"
@@ -76,11 +77,12 @@ def _delete_issues(ctx: Context, it: Interaction) -> list[Issue]:
         raise BadRequest("mode=delete validates an existing resource: POST [type]/[id]/$validate")
     doc = ctx.store.read_doc(it.resource_type, it.id)
     if doc is None or doc.get("deleted"):
-        raise NotFound(f"{it.resource_type}/{it.id} not found")
+        raise NotFound(not_found(it.resource_type, it.id))
+    check_readable(ctx, it.resource_type, doc)    # a hidden resource answers 404 like an absent one
     try:
-        check_readable(ctx, it.resource_type, doc)
         check_writable(ctx, "delete", it.resource_type, doc["res"], doc.get("_acl"), None, None)
     except FhirError as e:
+        tracing.failed(ctx.trace, e)     # the answer is a report, the trace says the delete was refused
         return [Issue(f"the delete would be refused: {e.diagnostics}", e.code, "error")]
     return []
 

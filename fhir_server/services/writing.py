@@ -7,6 +7,7 @@ from datetime import datetime
 
 from ..errors import BadRequest, Conflict, PreconditionFailed
 from ..access.acl import compute_acl
+from ..fhir_types import SUPPORTED_TYPES
 from ..search.index import extract_index
 from ..storage.base import Stored, Write
 from ..storage.mongo import now_ms
@@ -86,11 +87,27 @@ def store_version(ctx: Context, kind: str, resource_type: str, id: str, body: di
     index = {} if deleted else extract_index(resource, base_url=ctx.base_url)
     acl = (live.acl or {}) if deleted else compute_acl(resource_type, resource, index,
                                                        live.acl if live else None, last_updated)
+    if acl.get("targets"):
+        acl["patients"] = sorted(set(acl["patients"]) | target_patients(ctx, acl["targets"]))
     if not decided:
         check_writable(ctx, kind, resource_type, live.resource if live else None, live.acl if live else None,
                        None if deleted else resource, None if deleted else acl)
     write = Write(resource_type, id, resource, index, acl, previous, deleted)
     return ctx.store.write(write, last_updated, ctx.uow)
+
+
+def target_patients(ctx: Context, targets: list[str]) -> set[str]:
+    """A List or Provenance belongs to the records of what it points at (a Provenance of a document has
+    no Patient of its own, yet it tells of that patient's document)."""
+    found: set[str] = set()
+    for reference in targets:
+        type_, _, id = reference.partition("/")
+        if type_ == "Patient":
+            found.add(id)
+        elif type_ in SUPPORTED_TYPES and id:
+            doc = ctx.store.read_doc(type_, id)
+            found.update(((doc or {}).get("_acl") or {}).get("patients", []))
+    return found
 
 
 def tombstone(resource_type: str, id: str) -> dict:
