@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..errors import Forbidden
 from .policy import Policy, hidden_documents, secret_carers
-from .scope import MATCH_NOTHING, candidate_patients, patients_of
+from .scope import candidate_patients, patients_of
 
 
 def _holder_side_view(policy: Policy, patient_id: str) -> dict:
@@ -31,15 +31,15 @@ def audit_scope(policy: Policy) -> dict | None:
     actor = policy.actor
     if actor.is_trusted_system:
         return None
+    own = {"_acl.agent": actor.reference, "_acl.agent_hidden": {"$ne": True}}
     if actor.resource_type in ("Patient", "RelatedPerson"):
         patients = candidate_patients(policy)
         policy.prefetch(patients)
         views = [_holder_side_view(policy, pid) for pid in patients if policy.decide(pid).allowed]
-        return {"$or": views} if len(views) > 1 else views[0] if views else MATCH_NOTHING
+        return {"$or": [own, *views]}      # one's own actions, as answered, and the record's filtered traces
     if actor.resource_type != "Practitioner":
         raise Forbidden("access traces are read by the holder, the legal representatives, the médecin traitant, "
                         "the professional who acted, and trusted systems")
-    own = {"_acl.agent": actor.reference, "_acl.agent_hidden": {"$ne": True}}
     treated = [pid for pid in patients_of(policy, "Patient", "general-practitioner", actor.reference)
                if policy.decide(pid).relationship == "medecin_traitant"]
     if not treated:

@@ -48,6 +48,7 @@ def _transaction(ctx: Context, entries: list, dispatch: Dispatch) -> Outcome:
         tx = with_fields(ctx, uow=uow)
         outcomes: dict[int, Outcome] = {}
         references = _assign_ids(tx, entries, interactions, outcomes)
+        tx = with_fields(tx, pending=frozenset(references.values()))
         for i, it in enumerate(interactions):
             if it.body is not None and it.kind != "bundle":
                 it.body = _rewrite(it.body, lambda ref: _resolve_reference(tx, ref, references, i))

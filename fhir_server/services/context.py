@@ -66,6 +66,7 @@ class Context:
     trace: Trace | None = None      # what the current interaction touched, for its AuditEvents
     now: datetime = field(default_factory=now_ms)
     deferred: list = field(default_factory=list)   # refusal traces to write once a transaction rolled back
+    pending: frozenset = frozenset()    # Type/id of the resources the current transaction Bundle creates
     _policy: Policy | None = None
 
     @property

@@ -7,10 +7,12 @@ Read-type interactions call `check_readable` on the current stored document; sea
 from __future__ import annotations
 
 from ..access.policy import Decision
+from ..access.acl import DERIVED_TYPES
 from ..access.scope import MATCH_NOTHING, is_patient_data, search_scope
 from ..access.audit_scope import audit_scope
 from ..access.writes import check_write
-from ..errors import Forbidden, Hidden, NotFound
+from ..errors import Forbidden, Hidden, MethodNotAllowed, NotFound, Unprocessable
+from ..fhir_types import SUPPORTED_TYPES
 from .context import Context
 
 
@@ -19,13 +21,16 @@ def not_found(resource_type: str, id: str) -> str:
     return f"{resource_type}/{id} not found"
 
 
-def check_readable(ctx: Context, resource_type: str, doc: dict, *, collection: str | None = None) -> None:
+def check_readable(ctx: Context, resource_type: str, doc: dict, *, collection: str | None = None,
+                   traced: bool = True) -> None:
     """403 when the actor asks for a record (Patient) closed to them; 404, as for an absent id, for any
     other resource they may not see (decisions.REFUSED_RECORD_ANSWERS_NOT_FOUND). `collection`: where `doc`
-    lives when it is not the current version (a history row, judged on its own record and labels)."""
+    lives when it is not the current version (a history row, judged on its own record and labels).
+    `traced=False`: a check whose failure the answer does not reveal leaves no mark in the trace either."""
     acl = doc.get("_acl") or {}
     patients = acl.get("patients") or []
-    note(ctx, resource_type, doc)
+    if traced:
+        note(ctx, resource_type, doc)
     if ctx.actor.is_trusted_system:
         return
     where = collection or resource_type
@@ -105,12 +110,56 @@ def named_patients(search_type: str | None, params) -> list[str] | None:
 def check_writable(ctx: Context, kind: str, resource_type: str, before: dict | None, before_acl: dict | None,
                    after: dict | None, after_acl: dict | None) -> list[Decision]:
     acls = [acl or {} for acl in (before_acl, after_acl)]
+    if resource_type == "Binary" and not ctx.actor.is_trusted_system:
+        _check_binary_write(ctx, before, after_acl)
+    if resource_type in DERIVED_TYPES and not ctx.actor.is_trusted_system and after_acl is not None:
+        for target in after_acl.get("targets", []):
+            require_readable(ctx, target, resource_type)
     contexts = {acl["context"] for acl in acls if acl.get("context")}
     patients = sorted({pid for acl in acls for pid in acl.get("patients", [])}
                       | {pid for context in contexts for pid in _context_patients(ctx, context)})
     if ctx.trace is not None:
         ctx.trace.touch(patients, f"{resource_type}/{(after or before or {}).get('id')}")
     return check_write(ctx.policy, kind, resource_type, before, after, patients)
+
+
+def _check_binary_write(ctx: Context, before: dict | None, after_acl: dict | None) -> None:
+    """Rules 12 and 13: a document's content never changes, so the Binary of a DocumentReference is
+    written with it (in the same transaction, ITI-65) and never replaced, patched or deleted after; any other
+    Binary names, in its securityContext, a resource its writer may read. A context hidden from the writer
+    answers exactly like one that does not exist."""
+    if before is not None and (before.get("securityContext") or {}).get("reference", "").startswith(
+            "DocumentReference/"):
+        raise MethodNotAllowed("the content of a document never changes (rules 12 and 13): replace the "
+                               "document, or withdraw it (its author)")
+    if after_acl is None:
+        return
+    context = after_acl.get("context")
+    if not context:
+        raise Unprocessable("a Binary needs a securityContext naming the resource it belongs to",
+                            expression="Binary.securityContext")
+    if context in ctx.pending:
+        return      # created by this very transaction (ITI-65 lists the Binary before its document)
+    require_readable(ctx, context, "Binary.securityContext")
+    type_ = context.partition("/")[0]
+    if type_ == "DocumentReference":
+        raise MethodNotAllowed("the content of a document never changes (rule 13): its Binary is written with "
+                               "it, in the same transaction")
+
+
+def require_readable(ctx: Context, reference: str, expression: str) -> None:
+    """What a write points at (a Binary's context, a List's items, a Provenance's targets) must be
+    something its writer may read; one hidden from them answers exactly like one that does not exist."""
+    if reference in ctx.pending or not reference.partition("/")[0] in SUPPORTED_TYPES:
+        return
+    type_, _, id = reference.partition("/")
+    doc = ctx.store.read_doc(type_, id) if id else None
+    try:
+        if doc is None or doc.get("deleted"):
+            raise NotFound(reference)
+        check_readable(ctx, type_, doc, traced=False)
+    except (Forbidden, NotFound):
+        raise Unprocessable(f"{reference} names no resource this actor may read", expression=expression) from None
 
 
 def _context_patients(ctx: Context, context: str) -> list[str]:
