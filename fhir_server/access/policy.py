@@ -66,10 +66,14 @@ def secret_carers(policy: "Policy", patient_id: str) -> list[str]:
     if policy.actor.resource_type != "RelatedPerson" or not rules.SECRET_COVERS_THE_CARERS:
         return []
     if patient_id not in policy._carers:
-        docs = policy.store.find("DocumentReference", {"_acl.patients": patient_id, "deleted": False,
-                                                       "_acl.labels": rules.INVISIBLE_REPRESENTANTS_LEGAUX},
-                                 projection={"_acl.authors": 1})
-        policy._carers[patient_id] = sorted({a for d in docs for a in d["_acl"].get("authors", [])})
+        docs = policy.store.find("DocumentReference", {"_acl.patients": patient_id, "deleted": False},
+                                 projection={"_acl.authors": 1, "_acl.labels": 1})
+        secret = {a for d in docs if rules.INVISIBLE_REPRESENTANTS_LEGAUX in d["_acl"].get("labels", [])
+                  for a in d["_acl"].get("authors", [])}
+        # a professional who also wrote documents the representatives see is no secret
+        shown = {a for d in docs if rules.INVISIBLE_REPRESENTANTS_LEGAUX not in d["_acl"].get("labels", [])
+                 for a in d["_acl"].get("authors", [])}
+        policy._carers[patient_id] = sorted(secret - shown)
     return policy._carers[patient_id]
 
 

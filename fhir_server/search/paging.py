@@ -1,19 +1,25 @@
 """Keyset paging: a page continues strictly after (or before) the last (first) row of the previous one
 in the order (sort keys..., _id), so inserts and deletes elsewhere never make a page repeat or skip a row.
 
-The `_page` token is opaque to clients: base64url of JSON {a: anchor sort values, d: 1 next / -1 previous,
-h: fingerprint of the criteria}. A token presented with other criteria is refused.
+The `_page` token is opaque: JSON {a: anchor sort values, d: 1 next / -1 previous} sealed with AES-GCM
+under a key of this process, the fingerprint of the criteria as associated data. A reader who sees a token
+(in a trace, a log, a link) learns nothing of the row it continues from (issue 10: the anchor of a page is
+the id and date of a resource), and a token altered in any way, or presented with other criteria, is a 400
+before anything reaches the store.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from fhir_server.errors import BadRequest
 
@@ -37,17 +43,39 @@ def _decode_value(v: Any) -> Any:
     return datetime.fromisoformat(v["$d"]) if isinstance(v, dict) and "$d" in v else v
 
 
+# one key per process: a token outlives neither a restart nor the process that issued it (THREATS.md)
+_KEY = AESGCM(os.urandom(32))
+NONCE = 12
+
+
+def seal(payload: bytes, context: str) -> str:
+    """Encrypt and authenticate `payload`, bound to `context` (the criteria it belongs to)."""
+    nonce = os.urandom(NONCE)
+    return base64.urlsafe_b64encode(nonce + _KEY.encrypt(nonce, payload, context.encode())).decode().rstrip("=")
+
+
+def unseal(token: str, context: str) -> bytes | None:
+    """The payload, or None for anything this process did not seal for this context."""
+    if not isinstance(token, str) or len(token) > 2048:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        return _KEY.decrypt(raw[:NONCE], raw[NONCE:], context.encode()) if len(raw) > NONCE else None
+    except (ValueError, InvalidTag):
+        return None
+
+
 def encode(cursor: Cursor, fp: str) -> str:
-    data = orjson.dumps({"a": [_encode_value(v) for v in cursor.anchor], "d": cursor.direction, "h": fp})
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+    return seal(orjson.dumps({"a": [_encode_value(v) for v in cursor.anchor], "d": cursor.direction}), fp)
 
 
 def decode(token: str, fp: str, n_keys: int) -> Cursor:
+    payload = unseal(token, fp)
     try:
-        data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        data = orjson.loads(payload) if payload is not None else None
         anchor = tuple(_decode_value(v) for v in data["a"])
         direction = int(data["d"])
-        ok = data["h"] == fp and direction in (1, -1) and len(anchor) == n_keys
+        ok = direction in (1, -1) and len(anchor) == n_keys
     except (ValueError, TypeError, KeyError, orjson.JSONDecodeError):
         ok = False
     if not ok:

@@ -43,9 +43,11 @@ def check_readable(ctx: Context, resource_type: str, doc: dict, *, collection: s
         raise Hidden(not_found(resource_type, id))   # patient data tied to no record: trusted systems only
     for pid in patients:
         decision = ctx.policy.decide(pid)
-        if not decision.allowed and resource_type == "Patient":
-            raise Forbidden(decision.reason)
-        if not decision.allowed or (decision.relationship == "author" and resource_type != "DocumentReference"):
+        author_only = decision.relationship == "author" and resource_type != "DocumentReference"
+        if resource_type == "Patient" and (not decision.allowed or author_only):
+            raise Forbidden(decision.reason if not decision.allowed else
+                            "no authorisation on this record: the holder's consent is needed ($authorize)")
+        if not decision.allowed or author_only:
             raise Hidden(not_found(resource_type, id))
         _check_visible(ctx, where, doc["_id"], decision.visibility, not_found(resource_type, id))
     if acl.get("docs") and ctx.policy.names_hidden_document(acl["docs"], patients):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -10,6 +9,7 @@ import orjson
 
 from ..errors import BadRequest, Forbidden
 from ..fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
+from ..search.paging import seal, unseal
 from ..search.parameters import DEFAULT_COUNT, MAX_COUNT
 from ..storage.base import as_utc
 from .context import Context, Interaction, Outcome
@@ -29,7 +29,8 @@ def history(ctx: Context, it: Interaction) -> Outcome:
     base_filter = _scope_filter(ctx, it)
     if "_since" in params:
         base_filter["lu"] = {"$gte": parse_instant(params["_since"], "_since")}
-    page_filter = _after(params.get("_page"))
+    context = f"{it.kind}|{it.resource_type}|{it.id}|{ctx.actor.reference}"
+    page_filter = _after(params.get("_page"), context)
     docs = ctx.store.history({**base_filter, **page_filter} if page_filter else base_filter, limit=count + 1)
     if it.kind == "history-instance" and it.resource_type in SERVER_WRITTEN_TYPES and not docs and not page_filter:
         # server-written resources keep their one version in place (no history entry)
@@ -40,7 +41,7 @@ def history(ctx: Context, it: Interaction) -> Outcome:
     if it.kind == "history-instance":
         bundle["total"] = max(ctx.store.count_history(base_filter), len(docs))
     if len(docs) > count:
-        next_params = {**params, "_page": _page_token(docs[count - 1])}
+        next_params = {**params, "_page": _page_token(docs[count - 1], context)}
         bundle["link"].append({"relation": "next", "url": _link(ctx, it, next_params)})
     return Outcome(200, bundle)
 
@@ -78,20 +79,23 @@ def _entry(ctx: Context, doc: dict) -> dict:
     return entry
 
 
-def _page_token(doc: dict) -> str:
-    raw = orjson.dumps([as_utc(doc["lu"]).isoformat(), doc["_id"]])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _page_token(doc: dict, context: str) -> str:
+    """Sealed like search tokens (search/paging.py): the anchor names a version the reader need not know."""
+    return seal(orjson.dumps([as_utc(doc["lu"]).isoformat(), doc["_id"]]), context)
 
 
-def _after(token: str | None) -> dict:
+def _after(token: str | None, context: str) -> dict:
     """Keyset paging on (lu, _id) descending: new writes land before the first page, never inside."""
     if not token:
         return {}
+    payload = unseal(token, context)
     try:
-        lu_text, key = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        lu_text, key = orjson.loads(payload)
         lu = datetime.fromisoformat(lu_text)
-    except (ValueError, TypeError):
-        raise BadRequest("invalid _page token") from None
+        if not isinstance(key, str):
+            raise TypeError(key)
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise BadRequest("invalid _page token", expression="_page") from None
     return {"$or": [{"lu": {"$lt": lu}}, {"lu": lu, "_id": {"$lt": key}}]}
 
 

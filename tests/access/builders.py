@@ -116,6 +116,13 @@ def organization(id: str) -> dict:
             "name": id}
 
 
+def practitioner_role(id: str, practitioner_id: str, organization_id: str, *, active: bool = True) -> dict:
+    """Where a professional works: the only ground for acting for an organisation (issue 10, class 3)."""
+    return {"resourceType": "PractitionerRole", "id": id, "active": active,
+            "practitioner": {"reference": f"Practitioner/{practitioner_id}"},
+            "organization": {"reference": f"Organization/{organization_id}"}}
+
+
 def label(code: str) -> dict:
     return {"coding": [{"system": VISIBILITY_SYSTEM, "code": code}]}
 

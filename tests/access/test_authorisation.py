@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.access.builders import (assert_forbidden, assert_not_found, care_team, days, document, ok, params,
-                                   patient, permit, practitioner, put, ref, search_ids)
+                                   organization, patient, permit, practitioner, practitioner_role, put, ref,
+                                   search_ids)
 
 P = "pat-auth"
 DOC, OTHER_DOC = "doc-auth-cr", "doc-auth-author-own"
@@ -22,6 +23,8 @@ def record(actors):
     put(s, patient(P, gps=("pra-mt",)))
     put(s, care_team("ct-auth", P, ("Practitioner/pra-team",)))
     put(s, care_team("ct-auth-ehpad", P, ("Organization/org-ehpad",)))
+    put(s, organization("org-ehpad"))
+    put(s, practitioner_role("prr-ehpad-nurse", "pra-ehpad-nurse", "org-ehpad"))   # acts for it (issue 10)
     put(s, care_team("ct-auth-old", P, ("Practitioner/pra-old-team",), status="inactive"))
     left = care_team("ct-auth-left", P, ("Practitioner/pra-left-team",))
     left["participant"][0]["period"] = {"start": days(-100), "end": days(-5)}

@@ -58,8 +58,11 @@ def test_include_through_relates_to_does_not_bring_a_hidden_document(world, who,
 
 @pytest.mark.parametrize("who,doc", BLIND)
 def test_include_through_a_list_does_not_bring_a_hidden_document(world, who, doc):
+    """Issue 10 (class 6): a List naming a document hidden from the reader is hidden with it (it would tell
+    the document exists); the reader finds neither."""
     bundle = ok(world(who).get(f"List?subject=Patient/{P}&_include=List:item"))
-    assert "list-ind" in ids_of(bundle) and doc not in ids_of(bundle)
+    assert "list-ind" not in ids_of(bundle) and doc not in ids_of(bundle)
+    assert ok(world(who).get(f"List?item=DocumentReference/{doc}&_summary=count"))["total"] == 0
 
 
 @pytest.mark.parametrize("who,doc", BLIND)

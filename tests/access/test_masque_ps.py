@@ -12,7 +12,8 @@ import pytest
 
 from fhir_server.access.decisions import VISIBILITY_SYSTEM
 from tests.access.builders import (JSON_PATCH, MASQUE_PS, assert_forbidden, assert_not_found, care_team, document,
-                                   ids_of, label, ok, params, patient, permit, practitioner, put, search_ids)
+                                   ids_of, label, ok, params, patient, permit, practitioner, practitioner_role, put,
+                                   search_ids)
 
 P = "pat-msk"
 MASKED, PLAIN = "doc-msk-masked", "doc-msk-plain"
@@ -27,6 +28,8 @@ def record(actors):
     for pra in ("pra-author", "pra-mt", "pra-other-gp", "pra-team", "pra-colleague"):
         put(s, practitioner(pra))
     put(s, patient(P, gps=("pra-mt",)))
+    for pra in ("pra-author", "pra-colleague", "pra-team"):   # acting for the clinic needs a PractitionerRole
+        put(s, practitioner_role(f"prr-{pra}", pra, CLINIC.split("/")[1]))
     put(s, care_team("ct-msk", P, (TEAM,)))
     put(s, permit("cns-msk-gp", P, OTHER_GP))
     put(s, permit("cns-msk-colleague", P, COLLEAGUE))
