@@ -111,6 +111,7 @@ class Policy:
         self._decisions: dict[str, Decision] = {}
         self._carers: dict[str, list[str]] = {}
         self._hidden_docs: dict[str, list[str]] = {}
+        self.claimed = actor       # as the token says: a block on a claimed organisation still applies
         self.actor = self._verified(actor)
 
     def _verified(self, actor: Actor) -> Actor:
@@ -191,7 +192,7 @@ class Policy:
         if not_open_yet(facts.resource, self.now):
             return Decision(False, "none", f"the record opens on {dmp_status(facts.resource)['openingDate']} "
                                            "(six weeks after the holder was informed)")
-        if blocked(facts, actor, self.organizations()) and (mode == "normal" or rules.BLOCK_APPLIES_IN_EMERGENCY):
+        if blocked(facts, self.claimed, self.organizations()) and (mode == "normal" or rules.BLOCK_APPLIES_IN_EMERGENCY):
             return Decision(False, "none", "the holder has blocked this professional or establishment")
         if actor.reference in facts.medecins_traitants:
             return Decision(True, "medecin_traitant", "médecin traitant")

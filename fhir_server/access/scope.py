@@ -109,7 +109,7 @@ def _emergency_scope(policy: Policy) -> dict:
         return MATCH_NOTHING
     excluded = set(_closed_records(policy))
     # a block on any establishment the professional works for counts, claimed in the token or not
-    names = sorted(identities(actor) | policy.organizations())
+    names = sorted(identities(policy.claimed) | policy.organizations())
     refusing = [("purpose", f"{ACCESS_MODE_SYSTEM}|{mode}")] + [("actor", me) for me in names]
     for param, value in refusing:
         query = compile_search("Consent", [(param, value), ("status", "active")])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.access.builders import (assert_forbidden, birth_date, days, document, ids_of, ok, params, patient, put,
+from tests.access.builders import (assert_not_found, assert_forbidden, birth_date, days, document, ids_of, ok, params, patient, put,
                                    related_person, search_ids)
 
 
@@ -96,10 +96,10 @@ def test_legal_representative_masks_and_opposes_for_the_minor(family):
     ok(rep.post("DocumentReference/doc-pat-child/$mask", params()), 200)
     assert "doc-pat-child" in ids_of(ok(rep.get("DocumentReference?patient=pat-child")))
     ok(rep.post("Patient/pat-child/$oppose", params(actor={"reference": "Practitioner/pra-x"})), 200, 201)
-    assert_forbidden(family("Practitioner/pra-x").get("DocumentReference/doc-pat-child"))
+    assert_not_found(family("Practitioner/pra-x").get("DocumentReference/doc-pat-child"))
 
 
 def test_former_representative_cannot_act_on_the_record(family):
     rep = family("RelatedPerson/rp-turned-18")
-    assert_forbidden(rep.post("DocumentReference/doc-pat-turned-18/$mask", params()))
+    assert_not_found(rep.post("DocumentReference/doc-pat-turned-18/$mask", params()))
     assert_forbidden(rep.post("Patient/pat-turned-18/$oppose", params(actor={"reference": "Practitioner/pra-x"})))

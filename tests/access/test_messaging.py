@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.access.builders import (assert_forbidden, birth_date, care_team, communication, ok, patient,
+from tests.access.builders import (assert_not_found, assert_forbidden, birth_date, care_team, communication, ok, patient,
                                    practitioner, put, related_person, search_ids)
 
 P, MINOR = "pat-msg", "pat-msg-minor"
@@ -71,7 +71,7 @@ def test_holder_cannot_write_messages_on_another_record(record):
 
 def test_unrelated_professional_cannot_read_the_messages(record):
     api = record("Practitioner/pra-stranger")
-    assert_forbidden(api.get("Communication/com-start"))
+    assert_not_found(api.get("Communication/com-start"))
     assert search_ids(api, f"Communication?subject=Patient/{P}") == (set(), 0)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from fhir_server.access.acl import dmp_status
-from tests.access.builders import (assert_forbidden, birth_date, care_team, document, ids_of, ok, params, patient,
+from tests.access.builders import (assert_not_found, assert_forbidden, birth_date, care_team, document, ids_of, ok, params, patient,
                                    permit, practitioner, put, ref, related_person, search_ids)
 
 P, CLOSED = "pat-lc", "pat-lc-closed"
@@ -30,8 +30,8 @@ def record(actors):
 
 def _closed_to(api, pid: str) -> None:
     assert_forbidden(api.get(f"Patient/{pid}"), "closed")
-    assert_forbidden(api.get(f"DocumentReference/doc-{pid}"), "closed")
-    assert_forbidden(api.get(f"DocumentReference/doc-{pid}/_history"))
+    assert_not_found(api.get(f"DocumentReference/doc-{pid}"))
+    assert_not_found(api.get(f"DocumentReference/doc-{pid}/_history"))
     assert_forbidden(api.get(f"Patient/{pid}/$everything"))
     assert search_ids(api, f"DocumentReference?patient={pid}") == (set(), 0)
     assert search_ids(api, f"Patient?_id={pid}&_revinclude=DocumentReference:subject") == (set(), 0)
@@ -133,7 +133,7 @@ def test_authorised_professional_loses_access_when_the_record_closes(record):
 def test_seeded_closed_record_of_monique_renard(fresh_seed):
     garnier, holder = fresh_seed("Practitioner/pra-helene-garnier"), fresh_seed("Patient/pat-monique-renard")
     assert_forbidden(garnier.get("Patient/pat-monique-renard"), "closed")
-    assert_forbidden(garnier.get("DocumentReference/doc-monique-renard-cr-consultation-2026-02"))
+    assert_not_found(garnier.get("DocumentReference/doc-monique-renard-cr-consultation-2026-02"))
     assert search_ids(garnier, "DocumentReference?patient=pat-monique-renard") == (set(), 0)
     assert ok(holder.get("DocumentReference/doc-monique-renard-cr-consultation-2026-02"), 200)
     ok(holder.post("Patient/pat-monique-renard/$reactivate-dmp", params()), 200)

@@ -167,7 +167,11 @@ def test_trace_of_a_document_hidden_from_the_holder_is_hidden_from_the_holder(mo
     assert morel_traces["hidden_doc"] not in seen                       # … and so is the trace naming it
     assert morel_traces["hidden_doc"] not in visible(holder, "AuditEvent")
     assert holder.get(f"AuditEvent/{morel_traces['hidden_doc']}").status_code == 404
-    assert HIDDEN_FROM_MOREL.split("/")[1] not in holder.get(f"AuditEvent?patient=Patient/{MOREL}").text
+    # the id shows only in the holder's own request, as he was answered (issue 10: "not found", no patient)
+    for entry in holder.get(f"AuditEvent?patient=Patient/{MOREL}").json().get("entry", []):
+        if HIDDEN_FROM_MOREL.split("/")[1] in str(entry["resource"]):
+            assert entry["resource"]["agent"][0]["who"]["reference"] == f"Patient/{MOREL}"
+            assert not any(e.get("what", {}).get("reference") == f"Patient/{MOREL}" for e in entry["resource"]["entity"])
 
 
 def test_hidden_trace_is_not_leaked_by_everything(morel_traces, as_actor):

@@ -3,7 +3,7 @@ she cannot start a new conversation; a professional without access to her record
 
 from __future__ import annotations
 
-from tests.access.builders import assert_forbidden, communication, ok, search_ids
+from tests.access.builders import assert_not_found, assert_forbidden, communication, ok, search_ids
 
 AMELIE = "pat-amelie-dubois"
 
@@ -24,4 +24,4 @@ def test_amelie_dubois_replies_but_does_not_start(fresh_seed):
     assert created["id"] in search_ids(world.system, f"Communication?subject=Patient/{AMELIE}")[0]
     outsider = world("Practitioner/pra-yann-le-gall")
     assert search_ids(outsider, f"Communication?subject=Patient/{AMELIE}") == (set(), 0)
-    assert_forbidden(outsider.get("Communication/com-amelie-dubois-2026-10-resultats"))
+    assert_not_found(outsider.get("Communication/com-amelie-dubois-2026-10-resultats"))
