@@ -7,6 +7,8 @@
     authors        DocumentReference: its author references (professionals and organisations)
     hidden_since   DocumentReference with INVISIBLE_PATIENT: when the month started
     hidden_until   … and when it ends (at most one month; evaluated at query time, no job needed)
+    revealed       DocumentReference: INVISIBLE_PATIENT was lifted once (it cannot be set again)
+    deny           Consent: a block (provision deny naming an actor), shown to the holder side only
     context        Binary: the resource its securityContext names (it is read through that resource's rules)
     names          every resource but Patient: the professionals and establishments it names (rule 7: what
                    names the authors of a minor's secret is hidden from the legal representatives)
@@ -69,6 +71,10 @@ def compute_acl(resource_type: str, resource: dict, index: dict, previous: dict 
             acl["opens"] = opens
     elif resource_type == "DocumentReference":
         acl.update(_document_acl(resource, previous, now))
+    elif resource_type == "Consent":
+        provision = resource.get("provision") or {}
+        if provision.get("type") == "deny" and provision.get("actor"):
+            acl["deny"] = True
     elif resource_type == "Binary":
         context = (resource.get("securityContext") or {}).get("reference")
         if isinstance(context, str):
@@ -126,6 +132,9 @@ def _document_acl(resource: dict, previous: dict | None, now: datetime) -> dict:
     """`previous`: the acl of the version replaced (None for a creation)."""
     labels = visibility_labels(resource)
     acl: dict = {"labels": labels, "authors": author_references(resource)}
+    before = previous or {}
+    if before.get("revealed") or (INVISIBLE_PATIENT in before.get("labels", []) and INVISIBLE_PATIENT not in labels):
+        acl["revealed"] = True      # once shown to the holder, never hidden again (decisions.REHIDING_ALLOWED)
     if INVISIBLE_PATIENT in labels:
         before = previous or {}
         since = before.get("hidden_since") if INVISIBLE_PATIENT in before.get("labels", []) else None

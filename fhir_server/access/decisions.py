@@ -79,3 +79,15 @@ REFUSED_RECORD_ANSWERS_NOT_FOUND = True
 # representatives do not see what names the authors of those documents (Consents, care teams, messages,
 # appointments, traces of their actions on the record).
 SECRET_COVERS_THE_CARERS = True
+# (?) Rule 6: a document revealed to the holder (by $reveal-to-patient, a PATCH, or because its month ran out)
+# cannot be hidden from them again: the announcement took place, and a new month each time would let a
+# document be hidden for ever.
+REHIDING_ALLOWED = False
+# (?) Who sees a block (rule 3): the holder, the legal representatives, the médecin traitant (who reads the
+# record's traces, refusals included, anyway) and trusted systems. Other professionals, authorised or in an
+# emergency, do not read the holder's blocks of their colleagues: a block is the holder's private choice; the
+# blocked professional learns only that they are blocked (403 on the record).
+BLOCKS_SEEN_BY = ("holder", "legal_representative", "medecin_traitant", "system")
+# (?) Who may grant (issue 10, class 4): only the holder side grants access to a record (Consent through
+# $authorize, which a professional may record on the patient's consent); care teams, PractitionerRoles,
+# Patient and RelatedPerson resources are written by trusted systems (and Patient by the holder side).

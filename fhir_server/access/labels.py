@@ -7,7 +7,7 @@ from ..auth.actor import Actor
 from ..errors import BadRequest, Forbidden
 from .acl import author_references, visibility_labels
 from .decisions import (ALLOW_INVISIBLE_PATIENT_WITH_MASQUE_PS, HIDDEN_UNTIL_URL, INVISIBLE_PATIENT,
-                        INVISIBLE_REPRESENTANTS_LEGAUX, MASQUE_PS)
+                        INVISIBLE_REPRESENTANTS_LEGAUX, MASQUE_PS, REHIDING_ALLOWED)
 from .policy import Decision
 from .relationships import identities
 
@@ -31,6 +31,17 @@ def check_label_change(actor: Actor, decision: Decision, before: dict | None, af
         _require(_may_add(code, actor, decision, document), f"adding {code}", code, decision)
     for code in sorted(old - new):
         _require(_may_remove(code, actor, decision, document), f"removing {code}", code, decision)
+
+
+def check_rehiding(before_acl: dict | None, after_acl: dict | None) -> None:
+    """decisions.REHIDING_ALLOWED: a document revealed to the holder (by a professional, or at the end of its
+    month) is not hidden from them again, whoever asks."""
+    if REHIDING_ALLOWED or not before_acl or not after_acl:
+        return
+    was_hidden = INVISIBLE_PATIENT in before_acl.get("labels", [])
+    if INVISIBLE_PATIENT in after_acl.get("labels", []) and not was_hidden and before_acl.get("revealed"):
+        raise Forbidden("this document was already revealed to the holder: it cannot be hidden again (rule 6)",
+                        expression="DocumentReference.securityLabel")
 
 
 def _hidden_until(document: dict | None) -> list:

@@ -39,6 +39,12 @@ def masked_for(actor: Actor) -> dict:
     return {"$or": [{"_acl.labels": {"$ne": rules.MASQUE_PS}}, {"_acl.authors": {"$in": sorted(identities(actor))}}]}
 
 
+def professional_view(actor: Actor) -> dict:
+    """What an authorised professional (care team, authorisation, emergency) sees of a record: not the
+    documents masked from them, nor the holder's blocks (decisions.BLOCKS_SEEN_BY)."""
+    return {"$and": [masked_for(actor), {"_acl.deny": {"$ne": True}}]}
+
+
 def authored_by(actor: Actor) -> dict:
     """The professional's own documents (not their establishment's: that would open every record it wrote in)."""
     return {"_acl.authors": actor.reference}
@@ -199,9 +205,9 @@ class Policy:
         if mode in rules.EMERGENCY_MODES:
             return self._emergency(facts, mode)
         if in_care_team(facts, actor, self.now):
-            return Decision(True, "care_team", "member of an active care team", masked_for(actor))
+            return Decision(True, "care_team", "member of an active care team", professional_view(actor))
         if authorised(facts, actor, self.now):
-            return Decision(True, "authorised", "authorised by the holder", masked_for(actor))
+            return Decision(True, "authorised", "authorised by the holder", professional_view(actor))
         if rules.AUTHOR_SEES_OWN_DOCUMENTS and self.authored_any(facts.id):
             return Decision(True, "author", "author of documents in the record (those documents only)",
                             authored_by(actor))
@@ -212,5 +218,5 @@ class Policy:
             return Decision(False, "none", "bris_de_glace needs a reason (access_reason claim)")
         if opposed(facts, mode):
             return Decision(False, "none", f"the holder objected to {mode} access")
-        visibility = {} if rules.EMERGENCY_SEES_MASKED else masked_for(self.actor)
+        visibility = {"_acl.deny": {"$ne": True}} if rules.EMERGENCY_SEES_MASKED else professional_view(self.actor)
         return Decision(True, "emergency", f"emergency access ({mode})", visibility)

@@ -8,6 +8,9 @@ from .acl import author_references, dmp_status
 from .labels import HOLDER_SIDE, check_label_change, is_author
 from .policy import Decision, Policy
 
+# resources whose content grants access to the record (decisions.py: who may grant); PractitionerRole is the
+# directory, written by trusted systems only; Patient.generalPractitioner is the holder's own choice
+GRANTING_TYPES = frozenset({"Consent", "Patient", "RelatedPerson", "CareTeam"})
 # resources the holder side keeps themselves (ENS services); professionals' documents are not among them
 HOLDER_WRITABLE = frozenset({"Observation", "QuestionnaireResponse", "Appointment", "Communication", "Consent",
                              "DocumentReference", "Binary", "Patient", "List"})
@@ -89,9 +92,10 @@ def _check_holder_message(policy: Policy, pid: str, kind: str, before: dict | No
 
 
 def _check_professional(policy: Policy, kind: str, resource_type: str, before: dict | None, after: dict | None) -> None:
-    if resource_type in ("Consent", "Patient", "RelatedPerson"):
-        raise Forbidden(f"professionals do not write {resource_type} resources: consents go through "
-                        "$authorize, the identity and the legal representatives through the ENS (trusted systems)")
+    if resource_type in GRANTING_TYPES:
+        raise Forbidden(f"professionals do not write {resource_type} resources: they grant access, and only "
+                        "the holder grants it (consents through $authorize; care teams, the identity and the legal "
+                        "representatives through the establishments' and the ENS's trusted systems)")
     if resource_type != "DocumentReference" or before is None:
         return
     if kind == "delete" and not is_author(policy.actor, before):

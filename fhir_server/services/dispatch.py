@@ -91,9 +91,21 @@ def _check(ctx: Context, it: Interaction) -> None:
     if needed is None:
         raise MethodNotAllowed(f"the {it.kind} interaction is not supported here")
     resource_type = it.resource_type or "*"
+    if it.kind == "operation" and it.operation in OPERATION_SCOPES:
+        needed, resource_type = OPERATION_SCOPES[it.operation]   # the scope of what the operation does
     if not ctx.actor.may(needed, resource_type):
         raise Forbidden(f"the token's scopes do not allow {needed} on {resource_type}")
 
+
+# operation -> (SMART permission, type) of what it does (issue 10, class 5); others read their own type
+OPERATION_SCOPES = {
+    **{op: ("update", "DocumentReference") for op in ("mask", "unmask", "hide-from-patient", "reveal-to-patient",
+                                                     "hide-from-representatives")},
+    **{op: ("create", "Consent") for op in ("oppose", "oppose-emergency-access", "authorize")},
+    "withdraw-opposition": ("update", "Consent"),
+    **{op: ("update", "Patient") for op in ("close-dmp", "reactivate-dmp")},
+    "everything": ("read", "Patient"),
+}
 
 HANDLERS = {"read": read, "vread": vread, "create": create, "update": update, "patch": patch, "delete": delete,
             "history-instance": history, "history-type": history, "history-system": history,

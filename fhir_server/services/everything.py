@@ -23,7 +23,9 @@ def everything(ctx: Context, it: Interaction) -> Outcome:
         raise Forbidden(decision.reason)
     entries = [bundle.entry(ctx.base_url, patient.resource, "match")]
     capped = []
-    for resource_type in sorted(t for t, params in compartment_params().items() if params):
+    # each type needs a read scope of the token (issue 10): the others are left out
+    for resource_type in sorted(t for t, params in compartment_params().items()
+                                if params and ctx.actor.may("read", t)):
         docs = _compartment(ctx, resource_type, it.id, decision.visibility)
         if len(docs) > PER_TYPE_LIMIT:
             docs, capped = docs[:PER_TYPE_LIMIT], capped + [resource_type]

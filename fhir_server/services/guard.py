@@ -10,6 +10,7 @@ from ..access.policy import Decision
 from ..access.acl import DERIVED_TYPES
 from ..access.scope import MATCH_NOTHING, is_patient_data, search_scope
 from ..access.audit_scope import audit_scope
+from ..access.labels import check_rehiding
 from ..access.writes import check_write
 from ..errors import Forbidden, Hidden, MethodNotAllowed, NotFound, Unprocessable
 from ..fhir_types import SUPPORTED_TYPES
@@ -82,6 +83,9 @@ def search_filter(ctx: Context, search_type: str | None = None, params: list[tup
         ctx.trace.touch(named)          # a search of a record is traced in that record, even when it finds nothing
 
     def scope(resource_type: str) -> dict | None:
+        if search_type is not None and resource_type != search_type and not ctx.actor.may("read", resource_type):
+            # what a response carries (includes, _has and chain criteria) needs a read scope for its type
+            raise Forbidden(f"the token's scopes do not allow reading {resource_type}")
         if resource_type == "Binary" and not ctx.actor.is_trusted_system:
             if search_type is None:
                 return MATCH_NOTHING    # a system-level search leaves Binaries out; it is not refused for them
@@ -114,6 +118,8 @@ def check_writable(ctx: Context, kind: str, resource_type: str, before: dict | N
     acls = [acl or {} for acl in (before_acl, after_acl)]
     if resource_type == "Binary" and not ctx.actor.is_trusted_system:
         _check_binary_write(ctx, before, after_acl)
+    if resource_type == "DocumentReference":
+        check_rehiding(before_acl, after_acl)
     if resource_type in DERIVED_TYPES and not ctx.actor.is_trusted_system and after_acl is not None:
         for target in after_acl.get("targets", []):
             require_readable(ctx, target, resource_type)

@@ -14,6 +14,7 @@ from ..search.parameters import DEFAULT_COUNT, MAX_COUNT
 from ..storage.base import as_utc
 from .context import Context, Interaction, Outcome
 from .read import checked_doc
+from ..access.scope import search_scope
 from ..instants import parse_instant
 from .writing import instant
 
@@ -49,7 +50,10 @@ def history(ctx: Context, it: Interaction) -> Outcome:
 def _scope_filter(ctx: Context, it: Interaction) -> dict:
     if it.kind == "history-instance":
         checked_doc(ctx, it.resource_type, it.id)
-        return {"type": it.resource_type, "id": it.id}
+        rows = {"type": it.resource_type, "id": it.id}
+        # each version on its own record and labels: the filter of a search of this type, on the row's _acl
+        scope = None if it.resource_type in SERVER_WRITTEN_TYPES else search_scope(ctx.policy, it.resource_type)
+        return {"$and": [rows, scope]} if scope else rows
     if not ctx.actor.is_trusted_system:
         # history rows carry no access marks: across resources only trusted systems read them
         raise Forbidden("type and system history are for trusted systems; read a resource's own _history")

@@ -77,6 +77,8 @@ def _relabel(ctx: Context, it: Interaction, add: str | None = None, remove: str 
             del document["extension"]
     if not labels:
         del document["securityLabel"]
+    if document == current.resource:
+        return outcome_of(current)      # nothing to change: no new version (issue 10)
     stored = store_version(ctx, "update", "DocumentReference", it.id, document, current.version, current)
     return outcome_of(stored)
 

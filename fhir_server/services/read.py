@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..errors import Gone, NotFound
+from ..errors import Gone, Hidden, NotFound
+from ..storage.mongo import HISTORY
 from ..storage.base import Stored
 from .context import Context, Interaction, Outcome
 from .guard import check_readable
@@ -15,10 +16,16 @@ def read(ctx: Context, it: Interaction) -> Outcome:
 def vread(ctx: Context, it: Interaction) -> Outcome:
     if not (it.version or "").isdigit():
         raise NotFound(f"no version '{it.version}' of {it.resource_type}/{it.id}")
-    checked_doc(ctx, it.resource_type, it.id)     # the policy judges the resource as it is now
+    checked_doc(ctx, it.resource_type, it.id)     # the policy judges the resource as it is now …
     stored = ctx.store.vread(it.resource_type, it.id, int(it.version))
     if stored is None:
         raise NotFound(f"{it.resource_type}/{it.id}/_history/{it.version} not found")
+    if stored.acl is not None:                    # … and the version on its own record and labels
+        try:
+            check_readable(ctx, it.resource_type, {"_id": f"{it.resource_type}/{it.id}/{stored.version}",
+                                                   "id": it.id, "_acl": stored.acl}, collection=HISTORY, traced=False)
+        except Hidden:
+            raise Hidden(f"{it.resource_type}/{it.id}/_history/{it.version} not found") from None
     if stored.deleted:
         raise Gone(f"version {it.version} of {it.resource_type}/{it.id} is its deletion")
     return outcome_of(stored)

@@ -204,7 +204,8 @@ class MongoStore:
         current = {"_id": w.id, "v": version, "lu": last_updated, "deleted": w.deleted,
                    "res": w.resource, "_idx": w.index, "_acl": w.acl}
         history = {"_id": f"{w.resource_type}/{w.id}/{version}", "type": w.resource_type, "id": w.id,
-                   "v": version, "lu": last_updated, "deleted": w.deleted, "res": w.resource}
+                   "v": version, "lu": last_updated, "deleted": w.deleted, "res": w.resource,
+                   "_acl": w.acl}   # each version is judged on its own record and labels (issue 10)
         with self._guard():
             self._insert_history(history, uow)
             self._swap_current(w, current, uow)
