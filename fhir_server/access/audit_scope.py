@@ -24,6 +24,7 @@ def _holder_side_view(policy: Policy, patient_id: str) -> dict:
     carers = secret_carers(policy, patient_id)
     if carers:
         view["_acl.agent"] = {"$nin": carers}
+        view["_acl.org"] = {"$nin": carers}
     return view
 
 

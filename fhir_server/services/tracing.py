@@ -44,6 +44,8 @@ def _append(ctx: Context, trace: Trace, pid: str, *, agent_view: bool) -> None:
     event = audit_event(trace, ctx.actor, pid, trace.touched.get(pid, []), ctx.now, ctx.request_id,
                         instant(ctx.now))
     acl = {"patients": [pid] if pid else [], "agent": ctx.actor.reference, "docs": trace.documents(pid)}
+    if ctx.actor.organization:
+        acl["org"] = ctx.actor.organization     # the establishment the trace names (rule 7: audit_scope)
     if not agent_view:
         acl["agent_hidden"] = True
     ctx.audit.append(event, acl, ctx.now, ctx.uow)
