@@ -44,6 +44,20 @@ class UnitOfWork:
         self.session = session
         self.undo: list[Callable[[], None]] = []       # database undo, for stores without transactions
         self.on_abort: list[Callable[[], None]] = []   # in-memory state to forget, whatever the store
+        # last writes of the unit (the access traces), run in order once its body has succeeded, still inside it
+        self.before_commit: list[Callable[[], None]] = []
+        # run once the unit has committed or rolled back (release the audit chains' locks)
+        self.on_end: list[Callable[[], None]] = []
+
+    def finish(self) -> None:
+        """The body succeeded: run the last writes (a failing one rolls the whole unit back)."""
+        while self.before_commit:
+            self.before_commit.pop(0)()
+
+    def end(self) -> None:
+        for action in reversed(self.on_end):
+            action()
+        self.on_end.clear()
 
     def rollback(self) -> None:
         if self.session is None:
@@ -62,7 +76,7 @@ class MongoStore:
         self.embedded = embedded
         self._lock = threading.RLock() if embedded else None
         self._transactions = False if embedded else _supports_transactions(client)
-        # the transaction this thread is in: reads inside a unit of work see its own uncommitted writes
+        # the unit of work (transaction) this thread is in: reads inside it see its own uncommitted writes
         self._local = threading.local()
 
     @classmethod
@@ -107,8 +121,8 @@ class MongoStore:
             self.db[collection].create_index(keys, unique=True)
 
     def _reading(self) -> dict:
-        session = getattr(self._local, "session", None)
-        return {"session": session} if session is not None else {}
+        uow = getattr(self._local, "uow", None)
+        return {"session": uow.session} if uow is not None else {}
 
     def collection(self, name: str):
         return self.db[name]
@@ -171,29 +185,34 @@ class MongoStore:
     def unit_of_work(self) -> Iterator[UnitOfWork]:
         """All writes made through the yielded unit land together, or none does."""
         if self._transactions:
-            outer = getattr(self._local, "session", None)
+            outer = getattr(self._local, "uow", None)
             if outer is not None:
-                yield UnitOfWork(outer)     # joins the transaction this thread is in: it commits with it
+                yield outer     # joins the transaction this thread is in: it commits with it
                 return
             with self._guard(), self.client.start_session() as session:
                 uow = UnitOfWork(session)
-                self._local.session = session
+                self._local.uow = uow
                 try:
                     with session.start_transaction():
                         yield uow
+                        uow.finish()
                 except BaseException:
                     uow.rollback()
                     raise
                 finally:
-                    self._local.session = None
+                    self._local.uow = None
+                    uow.end()
             return
         with self._guard():
             uow = UnitOfWork()
             try:
                 yield uow
+                uow.finish()
             except BaseException:
                 uow.rollback()
                 raise
+            finally:
+                uow.end()
 
     def write(self, w: Write, last_updated: datetime, uow: UnitOfWork | None = None) -> Stored:
         """Store one new version; raises Conflict when `expected_version` is not the current one."""
