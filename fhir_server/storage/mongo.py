@@ -3,8 +3,8 @@
 Writes are versioned with a compare-and-set on `v` (never read-then-write in Python) and are
 atomic with their history entry:
 - on a replica set, inside a MongoDB transaction;
-- on the embedded store (mongomock: no sessions), under one process-wide lock, with an undo log
-  so that a failing unit of work (a transaction Bundle) leaves nothing behind;
+- on the embedded store (mongomock with hash indexes, storage/embedded.py: no sessions), under one
+  process-wide lock, with an undo log so that a failing unit of work (a transaction Bundle) leaves nothing behind;
 - on a standalone mongod (no transactions), history first, then the CAS on the current document,
   with the history entry removed again if the CAS loses.
 """
@@ -82,8 +82,8 @@ class MongoStore:
     @classmethod
     def connect(cls, uri: str | None, db_name: str) -> "MongoStore":
         if not uri:
-            import mongomock
-            return cls(mongomock.MongoClient(tz_aware=True), db_name, embedded=True)
+            from . import embedded
+            return cls(embedded.client(), db_name, embedded=True)
         client = pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
         return cls(client, db_name, embedded=False)
 

@@ -171,7 +171,8 @@ class Client:
                 self.run.own_puts[self.own] += 1
 
     def patch_own(self):
-        ops = [{"op": "replace", "path": "/status", "value": self.random.choice(["final", "amended"])}]
+        # a new note each time: a PATCH that changes nothing makes no version
+        ops = [{"op": "add", "path": "/note", "value": [{"text": uuid.uuid4().hex}]}]
         response = self.send("patch", "PATCH", f"Observation/{self.own}", content=json.dumps(ops),
                              headers={"Content-Type": "application/json-patch+json"})
         if response is not None and response.status_code == 200:
