@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..access.acl import compartment_params
 from ..access.audit_scope import audit_scope
 from ..errors import Forbidden, Issue
+from ..fhir_types import SUPPORTED_TYPES
 from ..search import bundle
 from .context import Context, Interaction, Outcome
 from .guard import note
@@ -23,7 +24,7 @@ def everything(ctx: Context, it: Interaction) -> Outcome:
         raise Forbidden(decision.reason)
     entries = [bundle.entry(ctx.base_url, patient.resource, "match")]
     capped = []
-    for resource_type in sorted(t for t, params in compartment_params().items() if params):
+    for resource_type in sorted(t for t, params in compartment_params().items() if params and t in SUPPORTED_TYPES):
         docs = _compartment(ctx, resource_type, it.id, decision.visibility)
         if len(docs) > PER_TYPE_LIMIT:
             docs, capped = docs[:PER_TYPE_LIMIT], capped + [resource_type]
