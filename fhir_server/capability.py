@@ -70,9 +70,11 @@ def _resource(resource_type: str) -> dict:
         "conditionalUpdate": writable,
         "conditionalDelete": "single" if writable else "not-supported",
         **({"profile": f"{PROFILE_BASE}Dmp{resource_type}"} if resource_type in profiled_types() else {}),
-        "searchInclude": sorted(_includes(resource_type, params)),
-        "searchParam": [_search_param(p) for code, p in sorted(params.items()) if not code.startswith("_")],
     }
+    # FHIR forbids empty arrays (ele-1): a type without reference or own parameters lists none
+    includes = sorted(_includes(resource_type, params))
+    own = [_search_param(p) for code, p in sorted(params.items()) if not code.startswith("_")]
+    entry.update({k: v for k, v in (("searchInclude", includes), ("searchParam", own)) if v})
     operations = [{"name": d["code"], "definition": d["url"]} for d in all_definitions()
                   if d["resource"] == [resource_type]]
     entry["operation"] = operations + [{"name": "validate", "definition": VALIDATE}]
