@@ -15,7 +15,7 @@ from ..search.parameters import DEFAULT_COUNT, MAX_COUNT
 from ..storage.base import as_utc
 from .context import Context, Interaction, Outcome
 from .read import checked_doc
-from ..instants import parse_instant
+from ..instants import parse_instant, query_offset
 from .writing import instant
 
 ALLOWED = {"_count", "_since", "_page", "_format"}
@@ -29,7 +29,7 @@ def history(ctx: Context, it: Interaction) -> Outcome:
     count = _count(params.get("_count"))
     base_filter = _scope_filter(ctx, it)
     if "_since" in params:
-        base_filter["lu"] = {"$gte": parse_instant(params["_since"], "_since")}
+        base_filter["lu"] = {"$gte": parse_instant(query_offset(params["_since"]), "_since")}
     page_filter = _after(params.get("_page"))
     docs = ctx.store.history({**base_filter, **page_filter} if page_filter else base_filter, limit=count + 1)
     if it.kind == "history-instance" and it.resource_type in SERVER_WRITTEN_TYPES and not docs and not page_filter:
