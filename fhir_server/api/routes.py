@@ -50,7 +50,7 @@ async def fhir(request: Request, path: str = "") -> Response:
                   base_url=base_url(request), request_id=request.state.request_id,
                   prefer_return=prefer_return(request), audit=request.app.state.audit)
     out = await run_in_threadpool(dispatch, ctx, it)
-    return render(out, ctx.base_url, ctx.prefer_return)
+    return render(out, ctx.base_url, ctx.prefer_return, it.kind)
 
 
 def authenticate(request: Request) -> Actor:
