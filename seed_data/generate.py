@@ -1296,11 +1296,16 @@ def bundles() -> dict[str, list[dict]]:
     }
 
 
+# Each entry's fullUrl is its absolute URL on the project's canonical base, so that the relative references
+# inside the resources resolve against it (bdl-7 and the validator's reference checks need a fullUrl).
+CANONICAL_BASE = "https://dmp-fhir-server.example/fhir"
+
+
 def transaction(name: str, resources: list[dict]) -> dict:
     return {
         "resourceType": "Bundle", "id": "seed-" + name, "type": "transaction",
-        "entry": [{"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-                  for r in resources],
+        "entry": [{"fullUrl": f"{CANONICAL_BASE}/{r['resourceType']}/{r['id']}", "resource": r,
+                   "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}} for r in resources],
     }
 
 
