@@ -6,6 +6,7 @@ from __future__ import annotations
 from .fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
 from .operation_definitions import all_definitions
 from .search.registry import registry
+from .services.conformance import CONFORMANCE_TYPES, SEARCH_PARAMS
 from .validation.profiles import profiled_types
 
 SOFTWARE_VERSION = "0.1.0"
@@ -48,7 +49,7 @@ def _rest() -> dict:
             "description": "Bearer JWT (HS256 shared key or RS256/ES256 from a JWKS); SMART v2 scopes per "
                            "interaction; claims sub, scope, purpose_of_use, access_reason, organization.",
         },
-        "resource": [_resource(t) for t in SUPPORTED_TYPES],
+        "resource": [_resource(t) for t in SUPPORTED_TYPES] + [_artefact(t) for t in CONFORMANCE_TYPES],
         "interaction": [{"code": c} for c in ("transaction", "batch", "history-system", "search-system")],
         "compartment": ["http://hl7.org/fhir/CompartmentDefinition/patient"],
         "searchParam": [_search_param(p) for p in _common_params()],
@@ -79,6 +80,20 @@ def _resource(resource_type: str) -> dict:
                   if d["resource"] == [resource_type]]
     entry["operation"] = operations + [{"name": "validate", "definition": VALIDATE}]
     return entry
+
+
+def _artefact(resource_type: str) -> dict:
+    """The published artefacts (services/conformance.py): read and search, public, no history."""
+    return {
+        "type": resource_type,
+        "documentation": "The server's own published artefacts (capability/, profiles/): public, read-only.",
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "searchParam": [{"name": code, "type": "token" if code in ("_id", "status") else
+                         "uri" if code == "url" else "string"} for code in SEARCH_PARAMS],
+    }
 
 
 def _includes(resource_type: str, params: dict) -> list[str]:
