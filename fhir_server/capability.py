@@ -31,8 +31,6 @@ def capability_statement() -> dict:
         "software": {"name": "dmp-fhir-server", "version": SOFTWARE_VERSION},
         "implementation": {"description": "dmp-fhir-server: the DMP rules enforced in the query path"},
         "fhirVersion": "4.0.1",
-        # the PDSm document-sharing manager: ITI-65 (transaction), ITI-66/67 (search), ITI-68 (Binary read)
-        "instantiates": [PDSM_MANAGER],
         "format": ["application/fhir+json", "json"],
         "patchFormat": ["application/json-patch+json", "application/fhir+json"],
         "rest": [_rest()],
@@ -42,6 +40,10 @@ def capability_statement() -> dict:
 def _rest() -> dict:
     return {
         "mode": "server",
+        # aligned on the PDSm manager, not claimed (`instantiates`): profiles/README.md lists the differences
+        "documentation": f"Aligned on ANS PDSm ({PDSM_MANAGER}): ITI-65 (transaction), ITI-66/67 (search), "
+                         "ITI-68 (Binary read), replacement (relatesTo replaces). Not a conformance claim: the "
+                         "PDSm constraints the server does not follow are listed in profiles/README.md.",
         "security": {
             "cors": False,
             "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",

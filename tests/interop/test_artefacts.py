@@ -82,3 +82,29 @@ def test_purpose_of_use_carries_v3_codes_beside_tre_r248(app, as_actor, system):
     requestor = next(a for a in events[0]["resource"]["agent"] if a.get("requestor"))
     codes = {(c["system"].rsplit("/", 1)[-1], c["code"]) for c in requestor["purposeOfUse"][0]["coding"]}
     assert codes == {("TRE-R248-ModeAcces", "normal"), ("v3-ActReason", "TREAT")}
+
+
+def test_capability_statement_claims_no_pdsm_conformance_and_points_at_the_decision(client):
+    statement = client.get("/fhir/metadata").json()
+    assert "instantiates" not in statement
+    assert "profiles/README.md" in statement["rest"][0]["documentation"]
+    decision = (ROOT / "profiles" / "README.md").read_text()
+    assert "PDSm constraints the project does not follow" in decision and "DocumentReference.contained" in decision
+
+
+def test_seed_documents_and_submission_set_carry_the_pdsm_elements_they_can():
+    bundle = json.loads((ROOT / "seed_data" / "05-documents.json").read_text())
+    resources = [e["resource"] for e in bundle["entry"]]
+    documents = [r for r in resources if r["resourceType"] == "DocumentReference"]
+    for doc in documents:
+        context = doc["context"]
+        assert context["period"]["start"] == doc["date"], doc["id"]
+        assert context["sourcePatientInfo"] == {"reference": doc["subject"]["reference"]}, doc["id"]
+        attachment = doc["content"][0]["attachment"]
+        assert doc["masterIdentifier"]["value"].startswith("urn:uuid:") and doc["custodian"]["reference"]
+        assert attachment["size"] > 0 and attachment["hash"] and attachment["title"] and doc["content"][0]["format"]
+    lists = {r["code"]["coding"][0]["code"]: r for r in resources if r["resourceType"] == "List"}
+    urls = {e["url"].rsplit("/", 1)[-1]: e for e in lists["submissionset"]["extension"]}
+    assert set(urls) == {"ihe-designationType", "ihe-sourceId"}
+    assert urls["ihe-sourceId"]["valueIdentifier"]["value"].startswith("urn:uuid:")
+    assert all(r["source"]["reference"].startswith("PractitionerRole/prr-") for r in lists.values())
