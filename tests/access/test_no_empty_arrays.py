@@ -4,16 +4,9 @@ tour of the seeded record: searches of every type, $everything, history, operati
 from __future__ import annotations
 
 from fhir_server.fhir_types import SUPPORTED_TYPES
+from tests.interop.test_bundles import empty_arrays
 
 HOLDER, GP = "Patient/pat-claire-martin", "Practitioner/pra-antoine-lefebvre"
-
-
-def _empty_arrays(node, path="$") -> list[str]:
-    if isinstance(node, list):
-        return [path] if not node else [p for i, v in enumerate(node) for p in _empty_arrays(v, f"{path}[{i}]")]
-    if isinstance(node, dict):
-        return [p for k, v in node.items() for p in _empty_arrays(v, f"{path}.{k}")]
-    return []
 
 
 def test_no_answer_of_a_seeded_tour_has_an_empty_array(seed):
@@ -28,6 +21,6 @@ def test_no_answer_of_a_seeded_tour_has_an_empty_array(seed):
         for query in queries:
             response = actor.get(query)
             assert response.status_code in (200, 403), (query, response.text)
-            assert _empty_arrays(response.json()) == [], query
+            assert empty_arrays(response.json()) == [], query
             checked += 1
     assert checked == 3 * len(queries)

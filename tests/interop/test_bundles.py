@@ -41,17 +41,18 @@ def test_empty_history_and_transaction_response_have_no_entry_array(system):
     assert response.json() == {"resourceType": "Bundle", "type": "batch-response"}
 
 
-def _empty_arrays(node, path="$") -> list[str]:
+def empty_arrays(node, path="$") -> list[str]:
+    """The paths of the empty arrays in a JSON value (FHIR ele-1 forbids them)."""
     if isinstance(node, list):
-        return [path] if not node else [p for i, v in enumerate(node) for p in _empty_arrays(v, f"{path}[{i}]")]
+        return [path] if not node else [p for i, v in enumerate(node) for p in empty_arrays(v, f"{path}[{i}]")]
     if isinstance(node, dict):
-        return [p for k, v in node.items() for p in _empty_arrays(v, f"{path}.{k}")]
+        return [p for k, v in node.items() for p in empty_arrays(v, f"{path}.{k}")]
     return []
 
 
 def test_capability_statement_has_no_empty_array(client):
     statement = client.get("/fhir/metadata").json()
-    assert _empty_arrays(statement) == []
+    assert empty_arrays(statement) == []
     consent = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Provenance")
     assert consent["searchParam"] and consent["searchInclude"]
 
