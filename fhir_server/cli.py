@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 import orjson
@@ -71,8 +72,19 @@ def _serve(args) -> int:
         else "from your identity provider"
     seed_note = f", {seeded} seed resources" if seeded else ""
     print(f"dmp-fhir: {store.kind} store{seed_note}; FHIR base {base}; token: {how}", flush=True)
-    uvicorn.run(create_app(settings, store=store, background_jobs=True), host=args.host, port=args.port, log_level="warning")
+    # h11, not httptools: httptools drops the body of a request offering `Upgrade: h2c` (Java's HttpClient,
+    # Spring, Ktor and `curl --http2` send it by default); h11 ignores the offer and answers in HTTP/1.1,
+    # as RFC 7540 section 3.2 allows, with the body delivered.
+    logging.getLogger("uvicorn.error").addFilter(_quiet_h2c_offer)
+    uvicorn.run(create_app(settings, store=store, background_jobs=True), host=args.host, port=args.port,
+                log_level="warning", http="h11")
     return 0
+
+
+def _quiet_h2c_offer(record: logging.LogRecord) -> bool:
+    """An h2c offer is ordinary client behaviour, answered in HTTP/1.1: not worth a warning per request."""
+    message = record.getMessage()
+    return not (message.startswith("Unsupported upgrade request") or message.startswith("No supported WebSocket"))
 
 
 def _seed(args) -> int:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from .errors import BadRequest
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
+_SPACED_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:\d{2})$")
+
+
+def query_offset(text: str) -> str:
+    """A '+' of an offset that a client left unescaped in a query string arrives as a space (HAPI's client
+    sends `_since=2026-12-01T18:31:52.466+00:00` as is, and HAPI's server reads it back): restore it."""
+    return _SPACED_OFFSET.sub(r"\1+\2", text)
 
 
 def parse_instant(value: str, name: str) -> datetime:

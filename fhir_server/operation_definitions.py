@@ -77,8 +77,27 @@ def all_definitions() -> list[dict]:
     return [operation_definition(*op) for op in OPERATIONS]
 
 
+OPERATION_CODE_SYSTEM = "https://dmp-fhir-server.example/fhir/CodeSystem/operation"
+VALIDATE_DOC = "FHIR's $validate (https://hl7.org/fhir/R4/resource-operation-validate.html): checks without storing."
+
+
+def operation_code_system() -> dict:
+    """The codes of AuditEvent.subtype for a traced operation (audit/balp.py): one per operation served."""
+    concepts = {name: doc for name, _, _, doc, _ in OPERATIONS}
+    concepts["validate"] = VALIDATE_DOC
+    return {
+        "resourceType": "CodeSystem", "id": "operation", "url": OPERATION_CODE_SYSTEM, "version": "0.1.0",
+        "name": "DmpFhirServerOperation", "title": "dmp-fhir-server operations", "status": "active",
+        "experimental": False, "publisher": "dmp-fhir-server",
+        "description": "The operations of dmp-fhir-server, as AuditEvent.subtype codes of their access traces.",
+        "caseSensitive": True, "content": "complete", "count": len(concepts),
+        "concept": [{"code": name, "display": f"${name}", "definition": doc} for name, doc in concepts.items()],
+    }
+
+
 def publish(directory: Path = CAPABILITY_DIR) -> list[Path]:
-    paths = []
+    paths = [directory / "CodeSystem-operation.json"]
+    paths[0].write_text(json.dumps(operation_code_system(), indent=2, ensure_ascii=False) + "\n")
     for definition in all_definitions():
         path = directory / f"OperationDefinition-{definition['id']}.json"
         path.write_text(json.dumps(definition, indent=2, ensure_ascii=False) + "\n")

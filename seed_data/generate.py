@@ -1045,7 +1045,9 @@ def document_pair(d: dict) -> tuple[dict, dict]:
         },
         "format": coding(CS_A11_FORMAT, fmt_code, fmt_display),
     }]
-    doc["context"] = {"facilityType": facility, "practiceSetting": setting}
+    # PDSm / MHD comprehensive: the service period (here the act's date) and the source patient (the subject)
+    doc["context"] = {"period": {"start": dt(d["date"])}, "facilityType": facility, "practiceSetting": setting,
+                      "sourcePatientInfo": ref("Patient/" + d["patient"])}
     binary = {"resourceType": "Binary", "id": bid, "contentType": d["mime"],
               "securityContext": ref("DocumentReference/" + d["id"]),
               "data": base64.b64encode(data).decode()}
@@ -1076,15 +1078,29 @@ LISTS = [
 ]
 
 
+EXT_DESIGNATION_TYPE = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-designationType"
+EXT_SOURCE_ID = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-sourceId"
+
+
+def _submission_extensions(lst: dict) -> list[dict]:
+    """PDSm SubmissionSet: designationType (the source's sector, as in the PDSm example) and sourceId (1..1)."""
+    org = next(p["org"] for p in PRACTITIONERS if p["id"] == lst["source"])
+    sector = ORGS[org]["sector"]
+    return [{"url": EXT_DESIGNATION_TYPE, "valueCodeableConcept": cc(CS_R02_SECTOR, sector, SECTOR_DISPLAY[sector])},
+            {"url": EXT_SOURCE_ID, "valueIdentifier": {"system": "urn:ietf:rfc:3986", "value": seed_uuid("source-" + org)}}]
+
+
 def list_resource(lst: dict) -> dict:
+    """An MHD SubmissionSet or Folder; `source` is the author's PractitionerRole, as PDSm allows."""
     display = {"submissionset": "SubmissionSet as a FHIR List", "folder": "Folder as a FHIR List"}
+    extension = _submission_extensions(lst) if lst["kind"] == "submissionset" else []
     return {
-        "resourceType": "List", "id": lst["id"],
+        "resourceType": "List", "id": lst["id"], **({"extension": extension} if extension else {}),
         "identifier": [{"use": "official", "system": "urn:ietf:rfc:3986", "value": seed_uuid(lst["id"])}],
         "status": "current", "mode": "working", "title": lst["title"],
         "code": cc(CS_MHD_LIST_TYPES, lst["kind"], display[lst["kind"]]),
         "subject": ref("Patient/" + lst["patient"], pat_name(lst["patient"])),
-        "date": dt(lst["date"]), "source": ref("Practitioner/" + lst["source"], pra_name(lst["source"])),
+        "date": dt(lst["date"]), "source": ref("PractitionerRole/prr-" + lst["source"][4:], pra_name(lst["source"])),
         "entry": [{"item": ref("DocumentReference/" + d)} for d in lst["docs"]],
     }
 
@@ -1296,11 +1312,16 @@ def bundles() -> dict[str, list[dict]]:
     }
 
 
+# Each entry's fullUrl is its absolute URL on the project's canonical base, so that the relative references
+# inside the resources resolve against it (bdl-7 and the validator's reference checks need a fullUrl).
+CANONICAL_BASE = "https://dmp-fhir-server.example/fhir"
+
+
 def transaction(name: str, resources: list[dict]) -> dict:
     return {
         "resourceType": "Bundle", "id": "seed-" + name, "type": "transaction",
-        "entry": [{"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-                  for r in resources],
+        "entry": [{"fullUrl": f"{CANONICAL_BASE}/{r['resourceType']}/{r['id']}", "resource": r,
+                   "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}} for r in resources],
     }
 
 

@@ -19,15 +19,23 @@ def fhir_response(body: dict | None, status: int = 200, headers: dict | None = N
                     headers=headers)
 
 
-def render(out: Outcome, base_url: str, prefer_return: str) -> Response:
+WRITES = frozenset({"create", "update", "patch"})
+
+
+def render(out: Outcome, base_url: str, prefer_return: str, kind: str = "") -> Response:
+    """`kind` is the interaction's: a write names what it wrote in Location and Content-Location even when it
+    answers 200 (update, patch, conditional update, a conditional create that matched), since HAPI's client
+    takes `MethodOutcome.getId()` from them; any versioned resource answer gets Content-Location."""
     headers: dict[str, str] = {}
     if out.version is not None:
         headers["ETag"] = f'W/"{out.version}"'
     if out.last_modified is not None:
         headers["Last-Modified"] = format_datetime(out.last_modified, usegmt=True)
     location = out.location(base_url)
-    if location and out.created:
+    if location and (out.created or kind in WRITES):
         headers["Location"] = location
+    if location and out.status < 300:
+        headers["Content-Location"] = location
     return fhir_response(_body(out, prefer_return), out.status, headers)
 
 

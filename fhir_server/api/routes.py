@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from ..auth.actor import Actor
 from ..errors import BadRequest, NotFound, Unauthorized
+from ..services.conformance import conformance, is_conformance_path
 from ..services.context import Context
 from ..services.dispatch import dispatch
 from ..validation.structure import parse_json
@@ -44,13 +45,16 @@ async def dev_token(request: Request) -> Response:
 @router.api_route("/fhir", methods=FHIR_METHODS)
 @router.api_route("/fhir/{path:path}", methods=FHIR_METHODS)
 async def fhir(request: Request, path: str = "") -> Response:
+    if is_conformance_path(path):       # public artefacts, like /metadata (services/conformance.py)
+        params = [(k, v) for k, v in request.query_params.multi_items()]
+        return fhir_response(conformance(request.method, path, params, base_url(request)))
     actor = authenticate(request)
     it = await interaction_from(request, path)
     ctx = Context(store=request.app.state.store, settings=request.app.state.settings, actor=actor,
                   base_url=base_url(request), request_id=request.state.request_id,
                   prefer_return=prefer_return(request), audit=request.app.state.audit)
     out = await run_in_threadpool(dispatch, ctx, it)
-    return render(out, ctx.base_url, ctx.prefer_return)
+    return render(out, ctx.base_url, ctx.prefer_return, it.kind)
 
 
 def authenticate(request: Request) -> Actor:

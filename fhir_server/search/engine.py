@@ -79,7 +79,7 @@ def run_search(store, resource_type: str | None, params: list[tuple[str, str]], 
     if resource_type is None:
         return _system_search(store, c, params, base_url, scope)
     links = [("self", bundle.link(base_url, resource_type, params, None if c.cursor is None else
-                                  dict(params).get("_page")))]
+                                  dict(params).get("_page"), c.ignored))]
     if c.summary == "count" or c.count == 0:
         total = _total(store, resource_type, scope(resource_type, c.filter), "accurate", None)
         return bundle.searchset(_outcomes(c.warnings), total, links)
@@ -140,7 +140,7 @@ def _system_search(store, c: CompiledSearch, params, base_url: str, scope) -> di
         filter = merge([c.filter, {"_id": {"$gt": after}}]) if (i == start and after is not None) else c.filter
         docs = store.find(rtype, scope(rtype, filter), sort=[("_id", 1)], limit=c.count + 1 - len(rows))
         rows += [(rtype, d) for d in docs]
-    links = [("self", bundle.link(base_url, None, params, dict(params).get("_page")))]
+    links = [("self", bundle.link(base_url, None, params, dict(params).get("_page"), c.ignored))]
     if len(rows) > c.count:
         rows = rows[:c.count]
         last_type, last = rows[-1]

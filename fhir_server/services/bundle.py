@@ -14,6 +14,7 @@ from typing import Callable
 import orjson
 
 from ..errors import BadRequest, FhirError, PreconditionFailed
+from ..search.bundle import with_entries
 from .conditional import claim, claim_key, matches, parse_condition
 from .context import Context, Interaction, Outcome
 from .read import outcome_of
@@ -193,7 +194,7 @@ def _name_entry(error: FhirError, index: int, it: Interaction | None) -> None:
 
 
 def _response_bundle(ctx: Context, kind: str, outcomes: list[Outcome]) -> dict:
-    return {"resourceType": "Bundle", "type": kind, "entry": [_response_entry(ctx, o) for o in outcomes]}
+    return with_entries({"resourceType": "Bundle", "type": kind}, [_response_entry(ctx, o) for o in outcomes])
 
 
 def _response_entry(ctx: Context, out: Outcome) -> dict:

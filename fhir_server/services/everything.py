@@ -29,6 +29,8 @@ def everything(ctx: Context, it: Interaction) -> Outcome:
         if len(docs) > PER_TYPE_LIMIT:
             docs, capped = docs[:PER_TYPE_LIMIT], capped + [resource_type]
         for doc in docs:
+            if resource_type == "Patient" and doc["_id"] == it.id:
+                continue                    # already the first entry (the Patient is in its own compartment)
             note(ctx, resource_type, doc)
             entries.append(bundle.entry(ctx.base_url, doc["res"], "match"))
     if capped:

@@ -10,11 +10,12 @@ import orjson
 
 from ..errors import BadRequest, Forbidden
 from ..fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
+from ..search.bundle import with_entries
 from ..search.parameters import DEFAULT_COUNT, MAX_COUNT
 from ..storage.base import as_utc
 from .context import Context, Interaction, Outcome
 from .read import checked_doc
-from ..instants import parse_instant
+from ..instants import parse_instant, query_offset
 from .writing import instant
 
 ALLOWED = {"_count", "_since", "_page", "_format"}
@@ -28,15 +29,15 @@ def history(ctx: Context, it: Interaction) -> Outcome:
     count = _count(params.get("_count"))
     base_filter = _scope_filter(ctx, it)
     if "_since" in params:
-        base_filter["lu"] = {"$gte": parse_instant(params["_since"], "_since")}
+        base_filter["lu"] = {"$gte": parse_instant(query_offset(params["_since"]), "_since")}
     page_filter = _after(params.get("_page"))
     docs = ctx.store.history({**base_filter, **page_filter} if page_filter else base_filter, limit=count + 1)
     if it.kind == "history-instance" and it.resource_type in SERVER_WRITTEN_TYPES and not docs and not page_filter:
         # server-written resources keep their one version in place (no history entry)
         docs = [{**d, "type": it.resource_type, "id": d["_id"]} for d in ctx.store.find(it.resource_type, {"_id": it.id})]
-    bundle = {"resourceType": "Bundle", "type": "history",
-              "link": [{"relation": "self", "url": _link(ctx, it, params)}],
-              "entry": [_entry(ctx, d) for d in docs[:count]]}
+    bundle = with_entries({"resourceType": "Bundle", "type": "history",
+                           "link": [{"relation": "self", "url": _link(ctx, it, params)}]},
+                          [_entry(ctx, d) for d in docs[:count]])
     if it.kind == "history-instance":
         bundle["total"] = max(ctx.store.count_history(base_filter), len(docs))
     if len(docs) > count:

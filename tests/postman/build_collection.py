@@ -287,6 +287,24 @@ pm.test('AuditEvent is read and search only', () => {
   pm.expect(codes).to.not.include('create');
 });
 """),
+    request("OperationDefinition read without a token", "GET", "OperationDefinition/DocumentReference-mask",
+            token=None, tests=r"""
+expectResource(200, 'OperationDefinition');
+pm.test('the published $mask definition', () => {
+  pm.expect(body.code).to.eql('mask');
+  pm.expect(body.url).to.eql('https://dmp-fhir-server.example/fhir/OperationDefinition/DocumentReference-mask');
+});
+"""),
+    request("SearchParameter search by canonical url without a token", "GET",
+            "SearchParameter?url=https://interop.esante.gouv.fr/ig/fhir/pdsm/SearchParameter/PDSm-isArchived",
+            token=None, tests=r"""
+expectResource(200, 'Bundle');
+pm.test('exactly the PDSm isArchived parameter, no empty arrays', () => {
+  pm.expect(body.total).to.eql(1);
+  pm.expect(body.entry[0].resource.code).to.eql('isArchived');
+  pm.expect(body.entry[0].fullUrl).to.match(/\/SearchParameter\//);
+});
+"""),
     request("401: a read without a token", "GET", "Patient/{{patClaire}}", token=None, tests=r"""
 expectOutcome(401, 'login', 'Bearer');
 """),

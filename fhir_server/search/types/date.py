@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from fhir_server.instants import query_offset
 from fhir_server.search.expressions import Node
 from fhir_server.search.types.base import CompileContext, ExtractContext, any_of, bad_value, unsupported_modifier
 
@@ -118,7 +119,7 @@ def _match(field: str, cond: dict) -> dict:
 
 def _one(field: str, value: str, ctx: CompileContext) -> dict:
     prefix, text = split_prefix(value, ctx.code)
-    text = re.sub(r" (\d{2}:\d{2})$", r"+\1", text)     # an unencoded '+' in the offset arrives as a space
+    text = query_offset(text)
     try:
         lo, hi = parse_range(text)
     except (ValueError, OverflowError) as exc:
