@@ -4,6 +4,7 @@
     closed         Patient only: the record is closed (dmp-status FERME)
     labels         DocumentReference: its DMP visibility codes
     authors        DocumentReference: its author references (professionals and organisations)
+    codes          DocumentReference: every system|code of its class and type (the access matrix matches them)
     hidden_since   DocumentReference with INVISIBLE_PATIENT: when the month started
     hidden_until   … and when it ends (at most one month; evaluated at query time, no job needed)
     context        Binary: the resource its securityContext names (it is read through that resource's rules)
@@ -19,6 +20,7 @@ import orjson
 
 from ..instants import parse_instant
 from ..errors import FhirError
+from .matrix import document_codes
 from .decisions import (DMP_CLOSED, DMP_STATUS_URL, HIDDEN_FROM_PATIENT_MAX, HIDDEN_UNTIL_URL, INVISIBLE_PATIENT,
                         VISIBILITY_CODES, VISIBILITY_SYSTEM)
 
@@ -92,7 +94,7 @@ def dmp_status(patient: dict) -> dict:
 def _document_acl(resource: dict, previous: dict | None, now: datetime) -> dict:
     """`previous`: the acl of the version replaced (None for a creation)."""
     labels = visibility_labels(resource)
-    acl: dict = {"labels": labels, "authors": author_references(resource)}
+    acl: dict = {"labels": labels, "authors": author_references(resource), "codes": document_codes(resource)}
     if INVISIBLE_PATIENT in labels:
         before = previous or {}
         since = before.get("hidden_since") if INVISIBLE_PATIENT in before.get("labels", []) else None
