@@ -64,3 +64,30 @@ DMP_ACTIVE, DMP_CLOSED = "ACTIF", "FERME"
 EMERGENCY_MAY_WRITE = False
 # Rule 13: the DocumentReference elements a metadata update may change (PDSm); anything else is 405.
 DOCUMENT_MUTABLE_ELEMENTS = frozenset({"status", "securityLabel", "meta", "text"})
+
+# -- The access matrix by profession (issue 12; data in definitions/access-matrix.json, code in matrix.py) --------
+# (?) The CNAM's own "matrice d'habilitations" is not published as data we could copy: the default file is the
+#     project's reading of R1111-46 and the 2021 decree. Médical professions (médecin 10, chirurgien-dentiste 40,
+#     sage-femme 50) read and feed every class; pharmacien, infirmier, masseur-kinésithérapeute, and the social and
+#     médico-social staff (an Ehpad care assistant: TRE_G15 99 "acteur caractérisé par son rôle", or 41) see less.
+#     The operator replaces the file (DMP_FHIR_ACCESS_MATRIX_FILE); a malformed file stops the server at start-up.
+# The matrix narrows care-team members, authorised professionals and emergency modes. It does not narrow:
+#   - the médecin traitant (rule 5: "sees all documents"; an MT is a physician);
+#   - a professional's own documents (rule 4 keeps them visible to their author; AUTHOR_SEES_OWN_DOCUMENTS);
+#   - the holder, the legal representatives and trusted systems (not professionals).
+ACCESS_MATRIX_NARROWS = ("care_team", "authorised", "emergency")
+# (?) Emergency modes follow the same matrix: break-glass opens the record, not more than the profession may read.
+ACCESS_MATRIX_IN_EMERGENCY = True
+# (?) A professional's professions are every coding of Practitioner.qualification and of their active
+#     PractitionerRoles (code, specialty); with several, their rights add up (union): the directory is written by
+#     trusted systems only, so a professional cannot give themselves a profession.
+ACCESS_MATRIX_UNION = True
+# (?) A Practitioner whose directory entry names no profession keeps today's rights (profile "unqualified" = all):
+#     records migrated before the matrix existed keep working; an operator who wants it strict sets "unqualified"
+#     to a narrow profile in their file. A profession the file does not list gets "otherProfessions".
+# The matrix applies to DocumentReference (and to Binary through its document); the other resources of the
+#     record (measures, agenda, messages) follow the record-level rules only. A document is readable when any
+#     of its class (TRE_A03) or type codes is readable: a type entry (e.g. LOINC 11502-2, lab report) opens that
+#     type whatever its class.
+# Writes: a profession feeds (creates) only documents of a class or type it may write, else 403; metadata
+#     updates of an existing document (status, labels) are not "feeding" and follow rules 12 and 13.
