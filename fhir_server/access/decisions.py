@@ -71,17 +71,15 @@ DOCUMENT_MUTABLE_ELEMENTS = frozenset({"status", "securityLabel", "meta", "text"
 #     sage-femme 50) read and feed every class; pharmacien, infirmier, masseur-kinésithérapeute, and the social and
 #     médico-social staff (an Ehpad care assistant: TRE_G15 99 "acteur caractérisé par son rôle", or 41) see less.
 #     The operator replaces the file (DMP_FHIR_ACCESS_MATRIX_FILE); a malformed file stops the server at start-up.
-# The matrix narrows care-team members, authorised professionals and emergency modes. It does not narrow:
+# The matrix narrows (policy.Policy.narrowed) care-team members, authorised professionals and emergency modes. It does not narrow:
 #   - the médecin traitant (rule 5: "sees all documents"; an MT is a physician);
 #   - a professional's own documents (rule 4 keeps them visible to their author; AUTHOR_SEES_OWN_DOCUMENTS);
 #   - the holder, the legal representatives and trusted systems (not professionals).
-ACCESS_MATRIX_NARROWS = ("care_team", "authorised", "emergency")
 # (?) Emergency modes follow the same matrix: break-glass opens the record, not more than the profession may read.
 ACCESS_MATRIX_IN_EMERGENCY = True
 # (?) A professional's professions are every coding of Practitioner.qualification and of their active
 #     PractitionerRoles (code, specialty); with several, their rights add up (union): the directory is written by
-#     trusted systems only, so a professional cannot give themselves a profession.
-ACCESS_MATRIX_UNION = True
+#     trusted systems only, so a professional cannot give themselves a profession (matrix.Matrix.rights).
 # (?) A Practitioner whose directory entry names no profession keeps today's rights (profile "unqualified" = all):
 #     records migrated before the matrix existed keep working; an operator who wants it strict sets "unqualified"
 #     to a narrow profile in their file. A profession the file does not list gets "otherProfessions".

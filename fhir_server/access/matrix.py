@@ -44,7 +44,7 @@ class Matrix:
     unqualified: str
 
     def rights(self, professions: set[str]) -> Rights:
-        """The union of the rights of the professional's professions (decisions.ACCESS_MATRIX_UNION)."""
+        """The union of the rights of the professional's professions (decisions.py, "access matrix")."""
         known = sorted(professions & set(self.professions))
         names = sorted({self.professions[p] for p in known}) or [self.other if professions else self.unqualified]
         return Rights(tuple(names), _union(self, names, "read"), _union(self, names, "write"))

@@ -173,4 +173,5 @@ class Policy:
 
     def emergency_view(self) -> dict:
         """Emergency modes follow the same matrix (decisions.ACCESS_MATRIX_IN_EMERGENCY)."""
-        return self.narrowed({} if rules.EMERGENCY_SEES_MASKED else masked_for(self.actor))
+        view = {} if rules.EMERGENCY_SEES_MASKED else masked_for(self.actor)
+        return self.narrowed(view) if rules.ACCESS_MATRIX_IN_EMERGENCY else view
