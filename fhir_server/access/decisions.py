@@ -89,3 +89,14 @@ ACCESS_MATRIX_IN_EMERGENCY = True
 #     type whatever its class.
 # Writes: a profession feeds (creates) only documents of a class or type it may write, else 403; metadata
 #     updates of an existing document (status, labels) are not "feeding" and follow rules 12 and 13.
+
+# -- $access-status (issue 12, DMP TD0.2) ------------------------------------------------------------------------
+# (?) What a professional learns: whether a record exists for the INS and its status (open / not yet open, with
+#     the opening date, which is a legal date and no medical fact / closed); their own authorisation: valid
+#     (on which basis, until when), expired (since when), blocked (rule 3: the DMP answers "INTERDIT"), or none;
+#     whether they are médecin traitant; the emergency modes open to them. A blocked caller learns nothing else
+#     (no emergency modes: BLOCK_APPLIES_IN_EMERGENCY); an unauthorised one learns the emergency modes, which is
+#     what they need to act for a patient in danger (R1111-48) and reveals no medical fact. The Patient id and the
+#     "médecin traitant" answer go only to a caller with a valid authorisation; document counts and other actors
+#     never. The closure date goes to the médecin traitant (who was told of the closure) and to trusted systems.
+ACCESS_STATUS_CLOSURE_DATE_TO_MT = True

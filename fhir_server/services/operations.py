@@ -13,6 +13,7 @@ from ..access.decisions import (HIDDEN_FROM_PATIENT_MAX, HIDDEN_UNTIL_URL, INVIS
 from ..errors import BadRequest, MethodNotAllowed, NotFound
 from ..instants import parse_instant
 from .context import Context, Interaction, Outcome
+from .access_operations import ACCESS_OPERATIONS
 from .everything import everything
 from .parameters import parameters
 from .read import outcome_of, readable_current
@@ -27,7 +28,7 @@ def operation(ctx: Context, it: Interaction) -> Outcome:
     if handler is None:
         raise NotFound(f"unknown operation ${it.operation} on {it.resource_type or 'the system'}"
                        f"{' instance' if it.id else ''}", code="not-supported")
-    if it.method == "GET" and it.operation != "everything":
+    if it.method == "GET" and it.operation not in READ_ONLY:
         raise MethodNotAllowed(f"${it.operation} changes the record: use POST")
     return handler(ctx, it)
 
@@ -95,4 +96,7 @@ OPERATIONS = {
     ("Patient", "everything", True): everything,
     **{("Patient", name, True): handler for name, handler in RECORD_OPERATIONS.items()},
     **VALIDATE_OPERATIONS,
+    **ACCESS_OPERATIONS,
 }
+# operations that change nothing: GET allowed (FHIR operations framework)
+READ_ONLY = {"everything"} | {name for _, name, _ in ACCESS_OPERATIONS}
