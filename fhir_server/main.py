@@ -18,7 +18,7 @@ from .capability import capability_statement
 from .config import Settings
 from .fhir_types import SUPPORTED_TYPES
 from .search.indexes import index_declarations
-from .services.notifications import notify_hidden_documents
+from .services.notifications import notify_hidden_documents, notify_lapsed_documents
 from .storage.mongo import MongoStore, now_ms
 
 
@@ -38,6 +38,7 @@ async def notices_every_quarter_hour(app: FastAPI):
     async def loop():
         while True:
             await run_in_threadpool(notify_hidden_documents, app.state.store, app.state.settings, now_ms())
+            await run_in_threadpool(notify_lapsed_documents, app.state.store, app.state.settings, now_ms())
             await asyncio.sleep(NOTICE_INTERVAL_SECONDS)
     task = asyncio.create_task(loop())
     yield

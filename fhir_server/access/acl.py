@@ -22,7 +22,7 @@ from ..instants import parse_instant
 from ..errors import FhirError
 from .matrix import document_codes
 from .decisions import (DMP_CLOSED, DMP_STATUS_URL, HIDDEN_FROM_PATIENT_MAX, HIDDEN_UNTIL_URL, INVISIBLE_PATIENT,
-                        VISIBILITY_CODES, VISIBILITY_SYSTEM)
+                        INVISIBLE_REPRESENTANTS_LEGAUX, VISIBILITY_CODES, VISIBILITY_SYSTEM)
 
 
 # the policy's filters, next to the search indexes of each collection
@@ -48,6 +48,8 @@ def compute_acl(resource_type: str, resource: dict, index: dict, previous: dict 
         acl["closed"] = dmp_status(resource)["status"] == DMP_CLOSED
     elif resource_type == "DocumentReference":
         acl.update(_document_acl(resource, previous, now))
+    elif resource_type == "Communication" and _secret_labels(resource):
+        acl["labels"] = _secret_labels(resource)     # a notice about a minor's secret (notifications.py)
     elif resource_type == "Binary":
         context = (resource.get("securityContext") or {}).get("reference")
         if isinstance(context, str):
@@ -73,6 +75,11 @@ def visibility_labels(resource: dict) -> list[str]:
             if coding.get("system") == VISIBILITY_SYSTEM and coding.get("code") in VISIBILITY_CODES:
                 labels.append(coding["code"])
     return sorted(set(labels))
+
+
+def _secret_labels(resource: dict) -> list[str]:
+    return sorted({c.get("code") for c in (resource.get("meta") or {}).get("security") or []
+                   if c.get("system") == VISIBILITY_SYSTEM and c.get("code") == INVISIBLE_REPRESENTANTS_LEGAUX})
 
 
 def author_references(resource: dict) -> list[str]:

@@ -100,3 +100,12 @@ ACCESS_MATRIX_IN_EMERGENCY = True
 #     "médecin traitant" answer go only to a caller with a valid authorisation; document counts and other actors
 #     never. The closure date goes to the médecin traitant (who was told of the closure) and to trusted systems.
 ACCESS_STATUS_CLOSURE_DATE_TO_MT = True
+
+# -- Notices of new documents (issue 12, item 5; services/notifications.py) ------------------------------------------
+# (?) The holder is told (a Communication from the server, `about` the document) when a professional adds a
+#     document, or when a document hidden from them becomes visible (revealed, or its month over: `dmp-fhir notify`
+#     and serve's quarter-hour job); once per document. Not for their own deposits (author = the Patient), and not
+#     for trusted-system feeds (seeding, migrations, the insurer's reimbursement feed: bulk loads would flood the
+#     holder, and Mon espace santé announces reimbursements in its own space). A notice about a minor's secret
+#     carries INVISIBLE_REPRESENTANTS_LEGAUX in meta.security, which acl.py turns into the same label filter that
+#     hides the document itself from the legal representatives (read, search, $everything).
