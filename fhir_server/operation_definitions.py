@@ -19,7 +19,9 @@ OPERATIONS = [
      "A professional with access: removes INVISIBLE_PATIENT (the announcement consultation took place).", []),
     ("mask", "DocumentReference", True,
      "The holder or a legal representative: adds MASQUE_PS; the author, its establishment and the médecin "
-     "traitant still see the document (R1111-49).", []),
+     "traitant still see the document (R1111-49). A professional with access masks it at the holder's request "
+     "(requestedBy), recorded on the label.",
+     [("requestedBy", "Reference", 0, "the holder (Patient) who asked the professional to mask the document")]),
     ("unmask", "DocumentReference", True, "The holder or a legal representative: removes MASQUE_PS.", []),
     ("hide-from-representatives", "DocumentReference", True,
      "The author professional, at a minor's request: adds INVISIBLE_REPRESENTANTS_LEGAUX (R1111-50).", []),

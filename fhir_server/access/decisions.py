@@ -109,3 +109,14 @@ ACCESS_STATUS_CLOSURE_DATE_TO_MT = True
 #     holder, and Mon espace santé announces reimbursements in its own space). A notice about a minor's secret
 #     carries INVISIBLE_REPRESENTANTS_LEGAUX in meta.security, which acl.py turns into the same label filter that
 #     hides the document itself from the legal representatives (read, search, $everything).
+
+# -- A professional masks at the holder's request (issue 12, item 6; labels.py, operations.mask) ---------------------
+# (?) Rule 4 names the holder. The DMP also lets a professional set "masqué aux professionnels" when the holder asks
+#     during the consultation, at feeding time or later. We allow it to a professional with normal access to the
+#     record (médecin traitant, care team, authorised; not emergency, not author-only), only with `requestedBy` =
+#     the holder (a legal representative masks through their own access, no proxy needed). The request is recorded
+#     on the label itself (extension MASKED_AT_REQUEST_URL: requestedBy, recordedBy, date), so the holder sees who
+#     masked it for them, and the operation is traced like any other. Lifting a mask widens who sees the document:
+#     only the holder side does it ($unmask), as rule 4 says.
+PROFESSIONAL_MASKS_ON_REQUEST = True
+MASKED_AT_REQUEST_URL = "https://dmp-fhir-server.example/fhir/StructureDefinition/masked-at-holder-request"
