@@ -36,6 +36,8 @@ def access_status_operation(ctx: Context, it: Interaction) -> Outcome:
 
 
 def _by_ins(ctx: Context, identifier: object) -> str | None:
+    if isinstance(identifier, dict):        # valueIdentifier in a POSTed Parameters
+        identifier = f"{identifier.get('system')}|{identifier.get('value') or ''}"
     system, bar, value = str(identifier).partition("|")
     if not bar or system not in INS_SYSTEMS or not value:
         raise BadRequest("identifier must be <INS system>|<INS>, the system one of " + ", ".join(INS_SYSTEMS),

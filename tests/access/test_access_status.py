@@ -22,7 +22,10 @@ def test_authorised_professional_by_ins_get_and_post(seed):
     by_get = flat(status_of(pharmacist, f"Patient/$access-status?identifier={INS}|{ROBERT_INS}"))
     by_post = flat(status_of(pharmacist, "Patient/$access-status", "POST", {"resourceType": "Parameters", "parameter": [
         {"name": "identifier", "valueString": f"{INS}|{ROBERT_INS}"}]}))
-    assert by_get == by_post == {
+    by_identifier = flat(status_of(pharmacist, "Patient/$access-status", "POST", {
+        "resourceType": "Parameters", "parameter": [
+            {"name": "identifier", "valueIdentifier": {"system": INS, "value": ROBERT_INS}}]}))
+    assert by_get == by_post == by_identifier == {
         "recordExists": True, "status": "open", "authorization": {"status": "valid", "basis": "authorised"},
         "medecinTraitant": False, "emergencyMode": ["bris_de_glace", "centre_15"],
         "patient": {"reference": "Patient/pat-robert-vidal"}}
