@@ -120,3 +120,19 @@ ACCESS_STATUS_CLOSURE_DATE_TO_MT = True
 #     only the holder side does it ($unmask), as rule 4 says.
 PROFESSIONAL_MASKS_ON_REQUEST = True
 MASKED_AT_REQUEST_URL = "https://dmp-fhir-server.example/fhir/StructureDefinition/masked-at-holder-request"
+
+# -- $access-list and $who-can-see (issue 12, items 3 and 4; access/audience.py, services/access_operations.py) ----
+# (?) "Who can reach the record" is asked of the one policy for every actor the record's own resources name (the
+#     holder, the legal representatives, the médecins traitants, care-team members, actors of its Consents, authors
+#     of its documents). An establishment reaches a record through its professionals: it is listed as each of its
+#     professionals (PractitionerRole) acting for it (`onBehalfOf`), the way their tokens would present them.
+# (?) Emergency access is open to any professional, so it is described as a rule (which modes, masked documents
+#     shown or not), not as a list of actors; the emergency accesses that took place come from the traces.
+# (?) $access-list: the holder and the legal representatives (L1111-19), and trusted systems; a representative is
+#     not told of a professional known only as the author of the minor's confidential documents (R1111-50), and
+#     no basis naming such a document is shown to them. Only professionals who can reach the record now, or are
+#     blocked, are listed (an expired authorisation or a finished care team is history, in the traces).
+# (?) $who-can-see: the holder and trusted systems only (CONTRACT.md); a legal representative asks the holder's
+#     questions through $access-list. A document hidden from the holder (INVISIBLE_PATIENT) is 404 to them here too.
+#     Each yes/no is guard.check_readable run as that actor; `hiddenBy` names the label (or the access matrix) that
+#     explains a no.

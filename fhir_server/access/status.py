@@ -15,7 +15,7 @@ from . import decisions as rules
 from .acl import dmp_status
 from .lifecycle import not_open_yet
 from .policy import Policy
-from .relationships import blocked, in_care_team, opposed, period_covers, permits_for
+from .relationships import blocked, identities, in_care_team, opposed, period_covers, permits_for
 
 VALID, EXPIRED, BLOCKED, NONE = "valid", "expired", "blocked", "none"
 
@@ -85,7 +85,7 @@ def _authorisation(policy: Policy, facts, out: AccessStatus) -> None:
 def _care_team_end(policy: Policy, facts) -> str | None:
     """The latest end among the active teams listing the caller (None: open-ended)."""
     ends = []
-    me = {policy.actor.reference} | ({policy.actor.organization} if policy.actor.organization else set())
+    me = identities(policy.actor)
     for team in facts.care_teams:
         if not period_covers(team.get("period"), policy.now):
             continue

@@ -10,8 +10,8 @@ from ..access.audience import Candidate, candidates
 from ..access.audit_scope import audit_scope
 from ..access.decisions import (EMERGENCY_MODES, EMERGENCY_SEES_MASKED, INVISIBLE_PATIENT,
                                 INVISIBLE_REPRESENTANTS_LEGAUX, MASQUE_PS)
-from ..access.labels import HOLDER_SIDE, is_author
-from ..access.relationships import blocked
+from ..access.labels import HOLDER_SIDE
+from ..access.relationships import blocked, identities
 from ..access.status import AccessStatus, access_status
 from ..errors import BadRequest, Forbidden, Hidden, NotFound
 from ..search.compile import compile_search
@@ -213,7 +213,7 @@ def _hidden_by(policy, decision, acl: dict) -> tuple[str | None, str | None]:
         return INVISIBLE_REPRESENTANTS_LEGAUX, None
     if decision.relationship == "author":
         return "not-author", None
-    if MASQUE_PS in labels and not is_author(policy.actor, {"author": [{"reference": a} for a in acl.get("authors", [])]}):
+    if MASQUE_PS in labels and not identities(policy.actor) & set(acl.get("authors", [])):
         return MASQUE_PS, None
     return "access-matrix", None
 
