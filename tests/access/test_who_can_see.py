@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 
 from tests.access.builders import assert_forbidden, assert_not_found, flat, ok
 
