@@ -151,11 +151,12 @@ def _purge(args) -> int:
 
 def _notify(args) -> int:
     from .main import open_store
-    from .services.notifications import notify_hidden_documents
+    from .services.notifications import notify_hidden_documents, notify_lapsed_documents
     from .storage.mongo import now_ms
 
     settings = Settings()
-    sent = notify_hidden_documents(open_store(settings), settings, now_ms())
+    store, now = open_store(settings), now_ms()
+    sent = notify_hidden_documents(store, settings, now) + notify_lapsed_documents(store, settings, now)
     print(f"dmp-fhir notify: {sent} notice(s) sent")
     return 0
 

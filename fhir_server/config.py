@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     dev_secret_file: Path = DEV_SECRET_PATH
     # L1111-14 and R1111-50: the age at which a legal representative's access ends (DMP_FHIR_AGE_OF_MAJORITY)
     age_of_majority: int = Field(default=18, ge=1, le=30)
+    # the access matrix by profession (access/matrix.py); unset: definitions/access-matrix.json
+    access_matrix_file: Path | None = None
 
     @property
     def embedded(self) -> bool:

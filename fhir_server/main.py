@@ -11,13 +11,14 @@ from fastapi.concurrency import run_in_threadpool
 from .api import errors as api_errors
 from .api.routes import request_id, router
 from .access.acl import ACL_INDEXES, COMMON_ACL_INDEXES
+from .access.matrix import load_matrix
 from .audit.writer import AuditWriter
 from .auth.tokens import TokenService
 from .capability import capability_statement
 from .config import Settings
 from .fhir_types import SUPPORTED_TYPES
 from .search.indexes import index_declarations
-from .services.notifications import notify_hidden_documents
+from .services.notifications import notify_hidden_documents, notify_lapsed_documents
 from .storage.mongo import MongoStore, now_ms
 
 
@@ -37,6 +38,7 @@ async def notices_every_quarter_hour(app: FastAPI):
     async def loop():
         while True:
             await run_in_threadpool(notify_hidden_documents, app.state.store, app.state.settings, now_ms())
+            await run_in_threadpool(notify_lapsed_documents, app.state.store, app.state.settings, now_ms())
             await asyncio.sleep(NOTICE_INTERVAL_SECONDS)
     task = asyncio.create_task(loop())
     yield
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None, *, store: MongoStore | None = N
     app = FastAPI(title="dmp-fhir-server", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=notices_every_quarter_hour if background_jobs else None)
     app.state.settings = settings
+    load_matrix(settings.access_matrix_file)     # a malformed access matrix stops the server here, not in a request
     app.state.store = store or open_store(settings)
     app.state.audit = AuditWriter(app.state.store)
     app.state.tokens = TokenService(settings)

@@ -284,7 +284,8 @@ def organization(o: dict) -> dict:
 
 
 # ---------------------------------------------------------------- professionals
-PROFESSIONS = {"10": "Médecin", "21": "Pharmacien", "50": "Sage-Femme", "60": "Infirmier"}
+PROFESSIONS = {"10": "Médecin", "21": "Pharmacien", "50": "Sage-Femme", "60": "Infirmier",
+               "70": "Masseur-Kinésithérapeute", "99": "Acteur caractérisé par son rôle"}
 SPECIALTIES = {
     "SM54": "Médecine générale (SM)", "SM04": "Cardiologie et Maladies vasculaires (SM)",
     "SM40": "Pédiatrie (SM)", "SM20": "Gynécologie-obstétrique (SM)", "SM44": "Radio-diagnostic (SM)",
@@ -329,6 +330,11 @@ PRACTITIONERS = [
          prof="60", spec=None, org="org-ehpad-les-tilleuls", function="Infirmière"),
     dict(id="pra-karim-benali", family="Benali", given="Karim", gender="male", serial="00947856",
          prof="60", spec=None, org="org-ehpad-les-tilleuls", function="Infirmier"),
+    # the access matrix by profession (issue 12): a physiotherapist and an Ehpad care assistant (médico-social)
+    dict(id="pra-lucas-perret", family="Perret", given="Lucas", gender="male", serial="00583716",
+         prof="70", spec=None, org="org-msp-croix-rousse", function="Masseur-kinésithérapeute"),
+    dict(id="pra-martine-roche", family="Roche", given="Martine", gender="female", serial="00639482",
+         prof="99", spec=None, org="org-ehpad-les-tilleuls", function="Aide-soignante"),
 ]
 PRAS = {p["id"]: p for p in PRACTITIONERS}
 
@@ -571,7 +577,7 @@ CARE_TEAMS = [
     dict(id="ct-robert-vidal-ehpad", patient="pat-robert-vidal", status="active",
          name="Équipe de soins EHPAD Les Tilleuls – M. Vidal", org="org-ehpad-les-tilleuls",
          period={"start": "2024-03-01"},
-         members=["pra-bernard-masson", "pra-laure-gauthier", "pra-karim-benali"],
+         members=["pra-bernard-masson", "pra-laure-gauthier", "pra-karim-benali", "pra-martine-roche"],
          member_orgs=["org-ehpad-les-tilleuls"]),
     dict(id="ct-simone-garcia-ehpad", patient="pat-simone-garcia", status="active",
          name="Équipe de soins EHPAD Les Tilleuls – Mme Garcia", org="org-ehpad-les-tilleuls",
@@ -631,6 +637,12 @@ CONSENTS = [
     dict(id="cns-david-cohen-autorisation-moreau", patient="pat-david-cohen", kind="authorize",
          actor="Practitioner/pra-isabelle-moreau", period={"start": "2026-11-01", "end": "2027-05-01"},
          date="2026-11-01 09:12", recorded_by="pra-isabelle-moreau"),
+    # the access matrix (issue 12): authorised, yet each sees only what the profession may read
+    dict(id="cns-robert-vidal-autorisation-blanc", patient="pat-robert-vidal", kind="authorize",
+         actor="Practitioner/pra-vincent-blanc", period={"start": "2026-11-01"}, date="2026-11-01 10:30"),
+    dict(id="cns-robert-vidal-autorisation-perret", patient="pat-robert-vidal", kind="authorize",
+         actor="Practitioner/pra-lucas-perret", period={"start": "2026-11-15", "end": "2027-02-15"},
+         date="2026-11-15 15:10"),
     dict(id="cns-gerard-bonnet-autorisation-moreau", patient="pat-gerard-bonnet", kind="authorize",
          actor="Practitioner/pra-isabelle-moreau", period={"start": "2026-06-01"}, date="2026-06-01 14:30"),
 ]

@@ -4,6 +4,7 @@
     closed         Patient only: the record is closed (dmp-status FERME)
     labels         DocumentReference: its DMP visibility codes
     authors        DocumentReference: its author references (professionals and organisations)
+    codes          DocumentReference: every system|code of its class and type (the access matrix matches them)
     hidden_since   DocumentReference with INVISIBLE_PATIENT: when the month started
     hidden_until   … and when it ends (at most one month; evaluated at query time, no job needed)
     context        Binary: the resource its securityContext names (it is read through that resource's rules)
@@ -19,8 +20,9 @@ import orjson
 
 from ..instants import parse_instant
 from ..errors import FhirError
+from .matrix import document_codes
 from .decisions import (DMP_CLOSED, DMP_STATUS_URL, HIDDEN_FROM_PATIENT_MAX, HIDDEN_UNTIL_URL, INVISIBLE_PATIENT,
-                        VISIBILITY_CODES, VISIBILITY_SYSTEM)
+                        INVISIBLE_REPRESENTANTS_LEGAUX, VISIBILITY_CODES, VISIBILITY_SYSTEM)
 
 
 # the policy's filters, next to the search indexes of each collection
@@ -46,6 +48,8 @@ def compute_acl(resource_type: str, resource: dict, index: dict, previous: dict 
         acl["closed"] = dmp_status(resource)["status"] == DMP_CLOSED
     elif resource_type == "DocumentReference":
         acl.update(_document_acl(resource, previous, now))
+    elif resource_type == "Communication" and _secret_labels(resource):
+        acl["labels"] = _secret_labels(resource)     # a notice about a minor's secret (notifications.py)
     elif resource_type == "Binary":
         context = (resource.get("securityContext") or {}).get("reference")
         if isinstance(context, str):
@@ -73,6 +77,11 @@ def visibility_labels(resource: dict) -> list[str]:
     return sorted(set(labels))
 
 
+def _secret_labels(resource: dict) -> list[str]:
+    return sorted({c.get("code") for c in (resource.get("meta") or {}).get("security") or []
+                   if c.get("system") == VISIBILITY_SYSTEM and c.get("code") == INVISIBLE_REPRESENTANTS_LEGAUX})
+
+
 def author_references(resource: dict) -> list[str]:
     return [a["reference"] for a in resource.get("author") or []
             if isinstance(a, dict) and isinstance(a.get("reference"), str)]
@@ -92,7 +101,7 @@ def dmp_status(patient: dict) -> dict:
 def _document_acl(resource: dict, previous: dict | None, now: datetime) -> dict:
     """`previous`: the acl of the version replaced (None for a creation)."""
     labels = visibility_labels(resource)
-    acl: dict = {"labels": labels, "authors": author_references(resource)}
+    acl: dict = {"labels": labels, "authors": author_references(resource), "codes": document_codes(resource)}
     if INVISIBLE_PATIENT in labels:
         before = previous or {}
         since = before.get("hidden_since") if INVISIBLE_PATIENT in before.get("labels", []) else None

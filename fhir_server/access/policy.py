@@ -15,6 +15,8 @@ from ..storage.mongo import MongoStore
 from . import decisions as rules
 from .acl import dmp_status
 from .lifecycle import not_open_yet
+from .matrix import Matrix, Rights, load_matrix, read_filter
+from .professions import professions_of
 from .relationships import PatientFacts, authorised, blocked, identities, in_care_team, load_facts, opposed, \
     represents, role_organizations
 
@@ -57,9 +59,12 @@ def representative_view(now: datetime) -> dict:
 class Policy:
     """Decisions for one request (the actor is fixed); facts are read once per patient."""
 
-    def __init__(self, store: MongoStore, actor: Actor, now: datetime, age_of_majority: int):
+    def __init__(self, store: MongoStore, actor: Actor, now: datetime, age_of_majority: int,
+                 matrix: Matrix | None = None):
         self.store, self.actor, self.now = store, actor, now
         self.age_of_majority = age_of_majority
+        self.matrix = matrix or load_matrix()
+        self._rights: Rights | None = None
         self._facts: dict[str, PatientFacts | None] = {}
         self._authored: set[str] = set()        # records where the actor wrote a document
         self._authored_known: set[str] = set()
@@ -84,6 +89,19 @@ class Policy:
         if self._organizations is None:
             self._organizations = role_organizations(self.store, self.actor)
         return self._organizations
+
+    def rights(self) -> Rights:
+        """What the professional's profession may read and feed (the access matrix): read once per request."""
+        if self._rights is None:
+            self._rights = self.matrix.rights(professions_of(self.store, self.actor))
+        return self._rights
+
+    def narrowed(self, view: dict) -> dict:
+        """A professional's view further narrowed by the access matrix (care team, authorised, emergency)."""
+        matrix_view = read_filter(self.rights(), self.actor.reference)
+        if not matrix_view:
+            return view
+        return {"$and": [view, matrix_view]} if view else matrix_view
 
     def authored_any(self, patient_id: str) -> bool:
         if patient_id not in self._authored_known:
@@ -138,9 +156,9 @@ class Policy:
         if mode in rules.EMERGENCY_MODES:
             return self._emergency(facts, mode)
         if in_care_team(facts, actor, self.now):
-            return Decision(True, "care_team", "member of an active care team", masked_for(actor))
+            return Decision(True, "care_team", "member of an active care team", self.narrowed(masked_for(actor)))
         if authorised(facts, actor, self.now):
-            return Decision(True, "authorised", "authorised by the holder", masked_for(actor))
+            return Decision(True, "authorised", "authorised by the holder", self.narrowed(masked_for(actor)))
         if rules.AUTHOR_SEES_OWN_DOCUMENTS and self.authored_any(facts.id):
             return Decision(True, "author", "author of documents in the record (those documents only)",
                             authored_by(actor))
@@ -151,5 +169,9 @@ class Policy:
             return Decision(False, "none", "bris_de_glace needs a reason (access_reason claim)")
         if opposed(facts, mode):
             return Decision(False, "none", f"the holder objected to {mode} access")
-        visibility = {} if rules.EMERGENCY_SEES_MASKED else masked_for(self.actor)
-        return Decision(True, "emergency", f"emergency access ({mode})", visibility)
+        return Decision(True, "emergency", f"emergency access ({mode})", self.emergency_view())
+
+    def emergency_view(self) -> dict:
+        """Emergency modes follow the same matrix (decisions.ACCESS_MATRIX_IN_EMERGENCY)."""
+        view = {} if rules.EMERGENCY_SEES_MASKED else masked_for(self.actor)
+        return self.narrowed(view) if rules.ACCESS_MATRIX_IN_EMERGENCY else view

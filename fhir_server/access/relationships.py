@@ -140,3 +140,13 @@ def represents(store: MongoStore, actor: Actor, facts: PatientFacts, now: dateti
     codes = {c.get("code") for r in person.get("relationship") or [] for c in r.get("coding") or []}
     return bool(codes & LEGAL_REPRESENTATIVE_CODES) and _period_covers(person.get("period"), now) \
         and facts.is_minor(now.date(), majority)
+
+
+def permits_for(facts: PatientFacts, actor: Actor) -> list[dict]:
+    """The periods of the active permits naming the actor (or its establishment), current or not:
+    what $access-status reports as 'valid until' or 'expired'."""
+    return [c["provision"].get("period") or {} for c in facts.consents
+            if (c.get("provision") or {}).get("type") == "permit" and _actors(c["provision"]) & identities(actor)]
+
+
+period_covers = _period_covers

@@ -90,7 +90,11 @@ def store_version(ctx: Context, kind: str, resource_type: str, id: str, body: di
         check_writable(ctx, kind, resource_type, live.resource if live else None, live.acl if live else None,
                        None if deleted else resource, None if deleted else acl)
     write = Write(resource_type, id, resource, index, acl, previous, deleted)
-    return ctx.store.write(write, last_updated, ctx.uow)
+    stored = ctx.store.write(write, last_updated, ctx.uow)
+    if resource_type == "DocumentReference" and not deleted:
+        from .notifications import notify_new_document   # notifications writes through here: imported late
+        notify_new_document(ctx, resource, acl, live.acl if live else None)
+    return stored
 
 
 def tombstone(resource_type: str, id: str) -> dict:
