@@ -20,6 +20,7 @@ from .responses import fhir_response, render
 
 router = APIRouter()
 FHIR_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+DEV_TOKEN_OPTIONS = ("scope", "mode", "reason", "organization")
 
 
 @router.get("/fhir/metadata")
@@ -35,6 +36,9 @@ async def dev_token(request: Request) -> Response:
     body = parse_json(await request.body() or b"{}")
     if not isinstance(body, dict) or not isinstance(body.get("as"), str):
         raise BadRequest('body must be a JSON object such as {"as": "Practitioner/ID", "scope": "user/*.cruds"}')
+    for name in DEV_TOKEN_OPTIONS:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise BadRequest(f"'{name}' must be a string", expression=name)
     token = request.app.state.tokens.mint(
         body["as"], scope=body.get("scope"), mode=body.get("mode") or "normal", reason=body.get("reason"),
         organization=body.get("organization"))

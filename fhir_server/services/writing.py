@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 from ..errors import BadRequest, Conflict, PreconditionFailed
+from ..limits import whole_number
 from ..access.acl import compute_acl
 from ..search.index import extract_index
 from ..storage.base import Stored, Write
@@ -41,10 +42,10 @@ def expected_version(if_match: str | None) -> int | None:
     text = if_match.strip()
     if text.startswith("W/"):
         text = text[2:]
-    text = text.strip('"')
-    if not text.isdigit():
+    version = whole_number(text.strip('"'))
+    if version is None:
         raise BadRequest(f"If-Match must be a version ETag such as W/\"1\", not '{if_match[:40]}'")
-    return int(text)
+    return version
 
 
 def check_if_match(if_match: str | None, current: Stored | None) -> None:
