@@ -12,7 +12,9 @@
     ├── Gone                       410 deleted         read of a deleted resource
     ├── PreconditionFailed         412 conflict        If-Match / conditional ambiguity
     ├── UnsupportedMediaType       415 not-supported   a body that is not FHIR JSON
+    ├── PayloadTooLarge            413 too-long        a request body over the configured size
     ├── Unprocessable              422 processing      valid JSON, invalid resource
+    ├── InternalError              500 exception       a bug, traced and reported without its stack trace
     └── ServiceUnavailable         503 transient       a required side effect (audit) failed
 
 The HTTP layer turns any of them into a response with one handler; nothing else builds
@@ -102,8 +104,16 @@ class UnsupportedMediaType(FhirError):
     status, code = 415, "not-supported"
 
 
+class PayloadTooLarge(FhirError):
+    status, code = 413, "too-long"
+
+
 class Unprocessable(FhirError):
     status, code = 422, "processing"
+
+
+class InternalError(FhirError):
+    status, code = 500, "exception"
 
 
 class ServiceUnavailable(FhirError):

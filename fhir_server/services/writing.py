@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from ..errors import BadRequest, Conflict, PreconditionFailed
+from ..errors import BadRequest, Conflict, FhirError, PreconditionFailed
 from ..limits import whole_number
 from ..access.acl import compute_acl
 from ..search.index import extract_index
@@ -14,7 +14,7 @@ from ..storage.mongo import now_ms
 from ..validation.profiles import check_profile
 from ..validation.structure import validate_resource
 from .context import Context
-from .guard import check_writable
+from .guard import check_writable, note_intended
 
 SERVER_META = ("versionId", "lastUpdated")
 
@@ -33,6 +33,15 @@ def checked_body(body: object, resource_type: str) -> dict:
     resource = validate_resource(body, resource_type)
     check_profile(resource)
     return resource
+
+
+def checked_write(ctx: Context, body: object, resource_type: str, id: str | None = None) -> dict:
+    """checked_body for a create or an update: a refused body is still traced in the records it was for."""
+    try:
+        return checked_body(body, resource_type)
+    except FhirError:
+        note_intended(ctx, resource_type, id, body)
+        raise
 
 
 def expected_version(if_match: str | None) -> int | None:
