@@ -2,6 +2,7 @@
 
     FhirError                      (status, issue code)
     ├── BadRequest                 400 invalid         malformed request, bad parameter
+    ├── TooCostly                  400 too-costly      a search that used up its time budget
     ├── Unauthorized               401 login           missing / invalid token
     ├── Forbidden                  403 forbidden       valid actor, no right
     ├── NotFound                   404 not-found
@@ -62,6 +63,10 @@ class FhirError(Exception):
 
 class BadRequest(FhirError):
     status, code = 400, "invalid"
+
+
+class TooCostly(FhirError):
+    status, code = 400, "too-costly"
 
 
 class Unauthorized(FhirError):

@@ -21,15 +21,22 @@ def whole_number(text: object) -> int | None:
     return None
 
 
-def check_query_size(params: list[tuple[str, str]], per_name: int, total: int) -> None:
-    """A query repeats a parameter at most `per_name` times and has at most `total` parameters."""
+_ALTERNATIVE = re.compile(r"(?<!\\),")     # the unescaped commas of a value: `a,b` is a OR b
+
+
+def check_query_size(params: list[tuple[str, str]], per_name: int, total: int, alternatives: int) -> None:
+    """A query has at most `total` parameters, repeats one at most `per_name` times, and gives at most
+    `alternatives` comma-separated values in one parameter."""
     if len(params) > total:
         raise BadRequest(f"too many query parameters ({len(params)}; at most {total})", code="too-costly")
     seen: dict[str, int] = {}
-    for name, _ in params:
+    for name, value in params:
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > per_name:
             raise BadRequest(f"query parameter '{name[:64]}' repeated more than {per_name} times",
+                             code="too-costly", expression=name[:64])
+        if len(_ALTERNATIVE.findall(value)) >= alternatives:
+            raise BadRequest(f"query parameter '{name[:64]}' has more than {alternatives} comma-separated values",
                              code="too-costly", expression=name[:64])
 
 

@@ -14,7 +14,7 @@ from ..auth.actor import Actor
 from ..errors import BadRequest, NotFound, Unauthorized
 from ..services.context import Context
 from ..services.dispatch import dispatch
-from ..validation.structure import parse_json
+from .body import parse_body, read_body
 from .requests import interaction_from, prefer_return
 from .responses import fhir_response, render
 
@@ -31,9 +31,10 @@ async def metadata(request: Request) -> Response:
 @router.post("/dev/token")
 async def dev_token(request: Request) -> Response:
     """Development mode only (CONTRACT.md): the options of `dmp-fhir token` as a JSON body."""
-    if not request.app.state.settings.development_mode:
+    settings = request.app.state.settings
+    if not settings.development_mode:
         raise NotFound("/dev/token exists only in development mode")
-    body = parse_json(await request.body() or b"{}")
+    body = parse_body(await read_body(request, settings.max_body_bytes) or b"{}", settings)
     if not isinstance(body, dict) or not isinstance(body.get("as"), str):
         raise BadRequest('body must be a JSON object such as {"as": "Practitioner/ID", "scope": "user/*.cruds"}')
     for name in DEV_TOKEN_OPTIONS:

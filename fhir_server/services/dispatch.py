@@ -11,6 +11,7 @@ from dataclasses import replace as with_fields
 
 from ..errors import FhirError, Forbidden, InternalError, MethodNotAllowed
 from ..fhir_types import SERVER_WRITTEN_TYPES
+from ..limits import check_query_size
 from . import tracing
 from .bundle import process_bundle
 from .context import Context, Interaction, Outcome
@@ -96,6 +97,8 @@ def _bundle(ctx: Context, it: Interaction) -> Outcome:
 
 
 def _check(ctx: Context, it: Interaction) -> None:
+    limits = ctx.settings
+    check_query_size(it.params, limits.max_param_repeats, limits.max_params, limits.max_param_values)
     if it.kind in WRITES and it.resource_type in SERVER_WRITTEN_TYPES:
         raise MethodNotAllowed(f"{it.resource_type} is written by the server only: {it.kind} is not allowed")
     needed = SCOPE_OF.get(it.kind)
