@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import orjson
@@ -73,6 +74,11 @@ def base_url(request: Request) -> str:
     return configured.rstrip("/") if configured else f"{str(request.base_url).rstrip('/')}/fhir"
 
 
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
 def request_id(request: Request) -> str:
-    given = request.headers.get("x-request-id", "")
-    return given[:64] if given.strip() else uuid.uuid4().hex
+    """The client's X-Request-Id when it is a plain token (it is echoed in a header and written in the
+    traces), else a new one."""
+    given = request.headers.get("x-request-id", "").strip()[:64]
+    return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex

@@ -129,3 +129,11 @@ def test_dev_token_option_that_is_not_a_string_is_400(settings, option, value):
     body = {"as": "Practitioner/p1", "mode": "bris_de_glace", "reason": "patient inconscient", option: value}
     issue = _issue(dev.post("/dev/token", json=body), 400)
     assert issue["expression"] == [option]
+
+
+@pytest.mark.parametrize("given", [b"\x80\xff", "é".encode(), b"a b", b"a;b=c"])
+def test_request_id_that_is_not_a_plain_token_is_replaced(system, client, given):
+    headers = [(k.encode(), v.encode()) for k, v in system.headers().items()] + [(b"x-request-id", given)]
+    r = client.get("/fhir/Patient", headers=headers)
+    assert r.status_code == 200
+    assert r.headers["X-Request-Id"] != given.decode("latin-1") and len(r.headers["X-Request-Id"]) == 32

@@ -240,3 +240,20 @@ def test_a_mongodb_time_out_is_too_costly(store):
     with pytest.raises(TooCostly):
         with store._guard():
             raise ExecutionTimeout("operation exceeded time limit", 50)
+
+
+# -- documentation ------------------------------------------------------------------------------
+LIMIT_SETTINGS = ("max_body_bytes", "max_json_depth", "max_json_array", "max_params", "max_param_repeats",
+                  "max_param_values", "patch_max_operations", "patch_max_result_bytes", "search_time_budget_ms")
+
+
+def test_every_limit_is_documented_in_the_readme_with_its_default():
+    from pathlib import Path
+
+    from fhir_server.config import Settings
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines() if line.startswith("| `DMP_FHIR_")}
+    for name in LIMIT_SETTINGS:
+        row = rows.get(f"DMP_FHIR_{name.upper()}")
+        assert row is not None, f"DMP_FHIR_{name.upper()} is not in the README's Limits table"
+        assert f"`{Settings.model_fields[name].default}`" in row
