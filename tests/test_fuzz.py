@@ -85,7 +85,7 @@ json_scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2 ** 6
                          st.floats(allow_nan=False, allow_infinity=False), tricky_text)
 json_values = st.recursive(json_scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(tricky_text, inner, max_size=4)), max_leaves=12)
-not_a_string = st.one_of(st.none(), st.booleans(), st.integers(), st.lists(json_scalars, max_size=2),
+not_a_string = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2 ** 63, max_value=2 ** 63 - 1), st.lists(json_scalars, max_size=2),
                          st.dictionaries(st.text(max_size=4), json_scalars, max_size=2))
 
 

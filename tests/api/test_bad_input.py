@@ -137,3 +137,10 @@ def test_request_id_that_is_not_a_plain_token_is_replaced(system, client, given)
     r = client.get("/fhir/Patient", headers=headers)
     assert r.status_code == 200
     assert r.headers["X-Request-Id"] != given.decode("latin-1") and len(r.headers["X-Request-Id"]) == 32
+
+
+@pytest.mark.parametrize("query", ["_since=x", "_count=%C2%B2", "start=2020&end=2021", "_type=Observation"])
+def test_everything_refuses_the_parameters_it_does_not_implement(system, pid, query):
+    issue = _issue(system.get(f"Patient/{pid}/$everything?{query}"), 400)
+    assert "takes no parameters" in issue["diagnostics"]
+    assert system.get(f"Patient/{pid}/$everything").status_code == 200
