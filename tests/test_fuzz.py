@@ -7,10 +7,13 @@ cases per property, so the module runs in seconds and fails the same way every t
 
 from __future__ import annotations
 
+import base64
 import copy
 import os
 import string
 import time
+import uuid
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import orjson
@@ -27,14 +30,30 @@ from tests.conftest import TEST_SECRET
 from tests.factories import document_reference, patient, practitioner
 
 # DMP_FHIR_FUZZ_EXAMPLES=500 explores further (still derandomized) when hunting, outside CI
-FUZZ = settings(max_examples=int(os.environ.get("DMP_FHIR_FUZZ_EXAMPLES", "30")), derandomize=True, deadline=None, database=None, print_blob=False,
+FUZZ = settings(max_examples=int(os.environ.get("DMP_FHIR_FUZZ_EXAMPLES", "30")), derandomize=True,
+                deadline=None, database=None, print_blob=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
+
 # -- the server under fuzz: one store, a patient's record, and the actors that reach it --------------------
+@contextmanager
+def _app(tmp_path_factory, **settings):
+    """As tests/conftest.py: the embedded store, or a database of its own on DMP_FHIR_MONGODB_URI."""
+    app = create_app(Settings(mongodb_uri=os.environ.get("DMP_FHIR_MONGODB_URI"),
+                              db=f"test_fuzz_{uuid.uuid4().hex[:12]}", base_url="http://testserver/fhir", jwks_file=None,
+                              dev_secret_file=tmp_path_factory.mktemp("fuzz") / "dev-secret", **settings))
+    yield app
+    if not app.state.store.embedded:
+        app.state.store.client.drop_database(app.state.settings.db)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    app = create_app(Settings(jwt_secret=TEST_SECRET, base_url="http://testserver/fhir",
-                              dev_secret_file=tmp_path_factory.mktemp("fuzz") / "dev-secret"))
+    with _app(tmp_path_factory, jwt_secret=TEST_SECRET) as app:
+        yield _record(app)
+
+
+def _record(app) -> dict:
     client = TestClient(app, raise_server_exceptions=False)
     system = app.state.tokens.mint("Device/fuzz", scope="system/*.cruds")
     headers = {"Authorization": f"Bearer {system}", "Content-Type": "application/fhir+json"}
@@ -46,6 +65,13 @@ def server(tmp_path_factory):
     tokens = {"system": system, "holder": app.state.tokens.mint(f"Patient/{pid}"),
               "professional": app.state.tokens.mint(f"Practitioner/{gp}")}
     return {"app": app, "client": client, "tokens": tokens, "pid": pid, "obs": obs, "doc": doc}
+
+
+@pytest.fixture(scope="module")
+def dev_client(tmp_path_factory) -> TestClient:
+    """A server in development mode (no key configured): POST /dev/token is open."""
+    with _app(tmp_path_factory, jwt_secret=None) as app:
+        yield TestClient(app, raise_server_exceptions=False)
 
 
 def _send(server, method: str, path: str, *, actor: str = "system", body: bytes | None = None,
@@ -209,7 +235,6 @@ def test_arbitrary_json_or_bytes_as_a_body_is_refused(server, value, as_text, ra
                     max_size=5),
        as_bundle=st.booleans())
 def test_fuzzed_json_patches_never_fail_the_server(server, ops, as_bundle):
-    import base64
     if as_bundle:
         binary = {"resourceType": "Binary", "contentType": "application/json-patch+json",
                   "data": base64.b64encode(orjson.dumps(ops)).decode()}
@@ -358,7 +383,7 @@ def test_fuzzed_signed_tokens_never_fail_the_server(server, changes, removed):
 @FUZZ
 @given(token=st.one_of(tricky_text, st.lists(tricky_text, min_size=2, max_size=3).map(".".join),
                        st.tuples(st.binary(max_size=30), st.binary(max_size=30)).map(
-                           lambda t: ".".join(__import__("base64").urlsafe_b64encode(p).decode().rstrip("=")
+                           lambda t: ".".join(base64.urlsafe_b64encode(p).decode().rstrip("=")
                                               for p in (*t, b"sig")))))
 def test_garbage_tokens_are_401(server, token):
     if not token.strip() or not token.isascii() or any(c in token for c in "\r\n\x00"):
@@ -370,21 +395,10 @@ def test_garbage_tokens_are_401(server, token):
 @FUZZ
 @given(body=st.dictionaries(st.sampled_from(["as", "scope", "mode", "reason", "organization"]), json_values,
                             max_size=5))
-def test_fuzzed_dev_token_requests_never_fail_the_server(server, body, tmp_path_factory):
-    dev = dev_server(tmp_path_factory)
-    r = dev.post("/dev/token", content=orjson.dumps(body), headers={"content-type": "application/json"})
+def test_fuzzed_dev_token_requests_never_fail_the_server(dev_client, body):
+    r = dev_client.post("/dev/token", content=orjson.dumps(body), headers={"content-type": "application/json"})
     _answer(r)
     if r.status_code == 200:
         assert isinstance(body.get("as"), str)
         assert all(isinstance(body.get(k), (str, type(None))) for k in ("scope", "mode", "reason", "organization"))
 
-
-_DEV: dict = {}
-
-
-def dev_server(tmp_path_factory) -> TestClient:
-    if "client" not in _DEV:
-        app = create_app(Settings(base_url="http://testserver/fhir",
-                                  dev_secret_file=tmp_path_factory.mktemp("fuzz-dev") / "dev-secret"))
-        _DEV["client"] = TestClient(app, raise_server_exceptions=False)
-    return _DEV["client"]
