@@ -174,7 +174,8 @@ def _entry_interaction(index: int, entry: object) -> Interaction:
 def _optional_text(request: dict, name: str, index: int) -> str | None:
     value = request.get(name)
     if value is not None and not isinstance(value, str):
-        raise BadRequest(f"entry {index}: request.{name} must be a string", expression=f"Bundle.entry[{index}].request.{name}")
+        raise BadRequest(f"entry {index}: request.{name} must be a string",
+                         expression=f"Bundle.entry[{index}].request.{name}")
     return value
 
 
