@@ -12,6 +12,7 @@ from .errors import BadRequest
 
 # ASCII digits only: str.isdigit() and `\d` accept '²' or '١', which int() then refuses or reads as 1
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+_CONTAINERS = (dict, list)      # what JSON parsing makes: exact types, so `type(x) in` is enough
 
 
 def whole_number(text: object) -> int | None:
@@ -43,19 +44,17 @@ def check_query_size(params: list[tuple[str, str]], per_name: int, total: int, a
 def check_json_shape(value: object, max_depth: int, max_items: int) -> None:
     """At most `max_depth` nested arrays/objects and `max_items` items in any array (400 otherwise).
 
-    Iterative, so that a deep document cannot exhaust the stack of the check itself."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children = node.values()
-        elif isinstance(node, list):
-            if len(node) > max_items:
-                raise BadRequest(f"a JSON array of the body has {len(node)} items (at most {max_items})",
-                                 code="too-costly")
-            children = node
-        else:
-            continue
+    One level at a time, so that a deep document cannot exhaust the stack of the check itself."""
+    level, depth = ([value] if type(value) in _CONTAINERS else []), 0
+    while level:
+        depth += 1
         if depth > max_depth:
             raise BadRequest(f"the JSON body is nested more than {max_depth} levels deep", code="too-costly")
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+        below = []
+        for node in level:
+            if type(node) is list and len(node) > max_items:
+                raise BadRequest(f"a JSON array of the body has {len(node)} items (at most {max_items})",
+                                 code="too-costly")
+            below += [child for child in (node.values() if type(node) is dict else node)
+                      if type(child) in _CONTAINERS]
+        level = below
