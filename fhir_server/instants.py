@@ -23,9 +23,9 @@ def query_offset(text: str) -> str:
 def parse_instant(value: str, name: str) -> datetime:
     try:
         t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=PARIS)
+        return t.astimezone(timezone.utc)
+    except (ValueError, OverflowError):   # OverflowError: year 1 or 9999 pushed out of range by the offset
         raise BadRequest(f"{name}: '{value[:40]}' is not a date or instant (e.g. 2026-01-31T10:00:00+01:00)",
                          expression=name) from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=PARIS)
-    return t.astimezone(timezone.utc)

@@ -9,7 +9,7 @@ from fastapi import Request
 from ..errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from ..services.context import Interaction
 from ..services.routing import route
-from ..validation.structure import parse_json
+from .body import parse_body, read_body
 
 JSON_TYPES = ("application/fhir+json", "application/json", "application/json-patch+json")
 FORM = "application/x-www-form-urlencoded"
@@ -23,13 +23,14 @@ async def interaction_from(request: Request, path: str) -> Interaction:
     params = [(k, v) for k, v in params if k not in FORMAT_PARAMS]
     it = route(request.method, path, params)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await request.body()
+    settings = request.app.state.settings
+    raw = await read_body(request, settings.max_body_bytes)
     if it.kind in ("search-type", "search-system") and request.method == "POST":
         it.params += _form_params(raw, media_type)
     elif raw:
         if media_type not in JSON_TYPES:
             raise UnsupportedMediaType(f"request bodies must be application/fhir+json, not '{media_type or 'none'}'")
-        it.body = parse_json(raw)
+        it.body = parse_body(raw, settings)
         it.content_type = media_type
     elif it.kind in ("create", "update", "patch", "bundle"):
         raise BadRequest(f"{it.kind} needs a request body")

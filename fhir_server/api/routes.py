@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import orjson
@@ -15,12 +16,13 @@ from ..errors import BadRequest, NotFound, Unauthorized
 from ..services.conformance import conformance, is_conformance_path
 from ..services.context import Context
 from ..services.dispatch import dispatch
-from ..validation.structure import parse_json
+from .body import parse_body, read_body
 from .requests import interaction_from, prefer_return
 from .responses import fhir_response, render
 
 router = APIRouter()
 FHIR_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+DEV_TOKEN_OPTIONS = ("scope", "mode", "reason", "organization")
 
 
 @router.get("/fhir/metadata")
@@ -31,11 +33,15 @@ async def metadata(request: Request) -> Response:
 @router.post("/dev/token")
 async def dev_token(request: Request) -> Response:
     """Development mode only (CONTRACT.md): the options of `dmp-fhir token` as a JSON body."""
-    if not request.app.state.settings.development_mode:
+    settings = request.app.state.settings
+    if not settings.development_mode:
         raise NotFound("/dev/token exists only in development mode")
-    body = parse_json(await request.body() or b"{}")
+    body = parse_body(await read_body(request, settings.max_body_bytes) or b"{}", settings)
     if not isinstance(body, dict) or not isinstance(body.get("as"), str):
         raise BadRequest('body must be a JSON object such as {"as": "Practitioner/ID", "scope": "user/*.cruds"}')
+    for name in DEV_TOKEN_OPTIONS:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise BadRequest(f"'{name}' must be a string", expression=name)
     token = request.app.state.tokens.mint(
         body["as"], scope=body.get("scope"), mode=body.get("mode") or "normal", reason=body.get("reason"),
         organization=body.get("organization"))
@@ -72,6 +78,11 @@ def base_url(request: Request) -> str:
     return configured.rstrip("/") if configured else f"{str(request.base_url).rstrip('/')}/fhir"
 
 
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
 def request_id(request: Request) -> str:
-    given = request.headers.get("x-request-id", "")
-    return given[:64] if given.strip() else uuid.uuid4().hex
+    """The client's X-Request-Id when it is a plain token (it is echoed in a header and written in the
+    traces), else a new one."""
+    given = request.headers.get("x-request-id", "").strip()[:64]
+    return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex

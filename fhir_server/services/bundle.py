@@ -165,11 +165,19 @@ def _entry_interaction(index: int, entry: object) -> Interaction:
     if it.kind == "bundle":
         raise BadRequest(f"entry {index}: nested batch or transaction Bundles are not supported")
     it.body = entry.get("resource")
-    it.if_match = request.get("ifMatch")
-    it.if_none_exist = request.get("ifNoneExist")
+    it.if_match = _optional_text(request, "ifMatch", index)
+    it.if_none_exist = _optional_text(request, "ifNoneExist", index)
     if it.kind == "patch":
         _patch_body(it, index)
     return it
+
+
+def _optional_text(request: dict, name: str, index: int) -> str | None:
+    value = request.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"entry {index}: request.{name} must be a string",
+                         expression=f"Bundle.entry[{index}].request.{name}")
+    return value
 
 
 def _patch_body(it: Interaction, index: int) -> None:

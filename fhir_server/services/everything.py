@@ -7,17 +7,22 @@ from __future__ import annotations
 
 from ..access.acl import compartment_params
 from ..access.audit_scope import audit_scope
-from ..errors import Forbidden, Issue
+from ..errors import BadRequest, Forbidden, Issue
 from ..fhir_types import SUPPORTED_TYPES
 from ..search import bundle
 from .context import Context, Interaction, Outcome
 from .guard import note
+from .parameters import parameters
 from .read import readable_current
 
 PER_TYPE_LIMIT = 1000
 
 
 def everything(ctx: Context, it: Interaction) -> Outcome:
+    given = parameters(it)
+    if given:   # start, end, _since, _type, _count are not implemented: ignoring them would answer too much
+        raise BadRequest(f"$everything takes no parameters here (got {', '.join(sorted(given))[:200]}); "
+                         "it returns the whole compartment the caller may see")
     patient = readable_current(ctx, "Patient", it.id)
     decision = ctx.policy.decide(it.id)
     if not decision.allowed:

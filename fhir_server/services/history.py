@@ -11,7 +11,7 @@ import orjson
 from ..errors import BadRequest, Forbidden
 from ..fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
 from ..search.bundle import with_entries
-from ..search.parameters import DEFAULT_COUNT, MAX_COUNT
+from ..search.parameters import DEFAULT_COUNT, page_size
 from ..storage.base import as_utc
 from .context import Context, Interaction, Outcome
 from .read import checked_doc
@@ -62,9 +62,7 @@ def _count(value: str | None) -> int:
     """The same page sizes as search."""
     if value is None:
         return DEFAULT_COUNT
-    if not value.isdigit():
-        raise BadRequest(f"_count must be a non-negative integer, not '{value}'")
-    return max(1, min(int(value), MAX_COUNT))
+    return max(1, page_size(value))
 
 
 def _entry(ctx: Context, doc: dict) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import Gone, NotFound
+from ..limits import whole_number
 from ..storage.base import Stored
 from .context import Context, Interaction, Outcome
 from .guard import check_readable
@@ -13,10 +14,11 @@ def read(ctx: Context, it: Interaction) -> Outcome:
 
 
 def vread(ctx: Context, it: Interaction) -> Outcome:
-    if not (it.version or "").isdigit():
-        raise NotFound(f"no version '{it.version}' of {it.resource_type}/{it.id}")
+    version = whole_number(it.version)
+    if version is None:
+        raise NotFound(f"no version '{(it.version or '')[:40]}' of {it.resource_type}/{it.id}")
     checked_doc(ctx, it.resource_type, it.id)     # the policy judges the resource as it is now
-    stored = ctx.store.vread(it.resource_type, it.id, int(it.version))
+    stored = ctx.store.vread(it.resource_type, it.id, version)
     if stored is None:
         raise NotFound(f"{it.resource_type}/{it.id}/_history/{it.version} not found")
     if stored.deleted:

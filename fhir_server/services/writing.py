@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from ..errors import BadRequest, Conflict, PreconditionFailed
+from ..errors import BadRequest, Conflict, FhirError, PreconditionFailed
+from ..limits import whole_number
 from ..access.acl import compute_acl
 from ..search.index import extract_index
 from ..storage.base import Stored, Write
@@ -13,7 +14,7 @@ from ..storage.mongo import now_ms
 from ..validation.profiles import check_profile
 from ..validation.structure import validate_resource
 from .context import Context
-from .guard import check_writable
+from .guard import check_writable, note_intended
 
 SERVER_META = ("versionId", "lastUpdated")
 
@@ -34,6 +35,15 @@ def checked_body(body: object, resource_type: str) -> dict:
     return resource
 
 
+def checked_write(ctx: Context, body: object, resource_type: str, id: str | None = None) -> dict:
+    """checked_body for a create or an update: a refused body is still traced in the records it was for."""
+    try:
+        return checked_body(body, resource_type)
+    except FhirError:
+        note_intended(ctx, resource_type, id, body)
+        raise
+
+
 def expected_version(if_match: str | None) -> int | None:
     """`W/"3"` or `"3"` or `3` → 3."""
     if if_match is None:
@@ -41,10 +51,10 @@ def expected_version(if_match: str | None) -> int | None:
     text = if_match.strip()
     if text.startswith("W/"):
         text = text[2:]
-    text = text.strip('"')
-    if not text.isdigit():
+    version = whole_number(text.strip('"'))
+    if version is None:
         raise BadRequest(f"If-Match must be a version ETag such as W/\"1\", not '{if_match[:40]}'")
-    return int(text)
+    return version
 
 
 def check_if_match(if_match: str | None, current: Stored | None) -> None:

@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 import pymongo
-from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import DuplicateKeyError, ExecutionTimeout, OperationFailure, PyMongoError
 
-from ..errors import Conflict, ServiceUnavailable
+from ..errors import Conflict, ServiceUnavailable, TooCostly
 from .base import Stored, Write
 
 HISTORY = "history"
@@ -109,6 +109,8 @@ class MongoStore:
                     yield
         except DuplicateKeyError:
             raise
+        except ExecutionTimeout as e:      # a query's max_time_ms ran out (a search's time budget)
+            raise TooCostly("the search takes too long: narrow its criteria") from e
         except OperationFailure as e:
             if e.has_error_label("TransientTransactionError") or e.code == WRITE_CONFLICT:
                 raise Conflict("a concurrent write touched the same data; retry") from e
@@ -154,9 +156,12 @@ class MongoStore:
         return Stored.from_doc(resource_type, doc) if doc else None
 
     def find(self, resource_type: str, filter: dict, *, sort: list[tuple[str, int]] | None = None,
-             limit: int = 0, skip: int = 0, projection: dict | None = None) -> list[dict]:
+             limit: int = 0, skip: int = 0, projection: dict | None = None,
+             max_time_ms: int | None = None) -> list[dict]:
         with self._guard():
             cursor = self.db[resource_type].find(filter, projection, **self._reading())
+            if max_time_ms:
+                cursor = cursor.max_time_ms(max_time_ms)
             if sort:
                 cursor = cursor.sort(sort)
             if skip:
@@ -165,9 +170,11 @@ class MongoStore:
                 cursor = cursor.limit(limit)
             return list(cursor)
 
-    def count(self, resource_type: str, filter: dict, limit: int = 0) -> int:
+    def count(self, resource_type: str, filter: dict, limit: int = 0, max_time_ms: int | None = None) -> int:
         with self._guard():
             kwargs = {"limit": limit} if limit else {}
+            if max_time_ms:
+                kwargs["maxTimeMS"] = max_time_ms
             return self.db[resource_type].count_documents(filter, **kwargs, **self._reading())
 
     def history(self, filter: dict, *, limit: int) -> list[dict]:
