@@ -113,7 +113,7 @@ VALIDATE_DOC = "FHIR's $validate (https://hl7.org/fhir/R4/resource-operation-val
 
 def operation_code_system() -> dict:
     """The codes of AuditEvent.subtype for a traced operation (audit/balp.py): one per operation served."""
-    concepts = {name: doc for name, _, _, doc, _ in OPERATIONS}
+    concepts = {op[0]: op[3] for op in OPERATIONS}
     concepts["validate"] = VALIDATE_DOC
     return {
         "resourceType": "CodeSystem", "id": "operation", "url": OPERATION_CODE_SYSTEM, "version": "0.1.0",
