@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,8 @@ class Settings(BaseSettings):
     dev_secret_file: Path = DEV_SECRET_PATH
     # L1111-14 and R1111-50: the age at which a legal representative's access ends (DMP_FHIR_AGE_OF_MAJORITY)
     age_of_majority: int = Field(default=18, ge=1, le=30)
+    # `info` writes one access-log line per request (DMP_FHIR_LOG_LEVEL, or `dmp-fhir serve --log-level`)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @property
     def embedded(self) -> bool:

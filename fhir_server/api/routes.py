@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import orjson
 
 from fastapi import APIRouter, Request
@@ -24,12 +22,14 @@ FHIR_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
 @router.get("/fhir/metadata")
 async def metadata(request: Request) -> Response:
+    request.state.interaction = "capabilities"
     return fhir_response(request.app.state.capability)
 
 
 @router.post("/dev/token")
 async def dev_token(request: Request) -> Response:
     """Development mode only (CONTRACT.md): the options of `dmp-fhir token` as a JSON body."""
+    request.state.interaction = "dev-token"
     if not request.app.state.settings.development_mode:
         raise NotFound("/dev/token exists only in development mode")
     body = parse_json(await request.body() or b"{}")
@@ -45,7 +45,10 @@ async def dev_token(request: Request) -> Response:
 @router.api_route("/fhir/{path:path}", methods=FHIR_METHODS)
 async def fhir(request: Request, path: str = "") -> Response:
     actor = authenticate(request)
+    request.state.actor = actor.reference          # for the access log (access_log.py)
     it = await interaction_from(request, path)
+    request.state.interaction = f"{it.kind} ${it.operation}" if it.operation else it.kind
+    request.state.resource_type = it.resource_type
     ctx = Context(store=request.app.state.store, settings=request.app.state.settings, actor=actor,
                   base_url=base_url(request), request_id=request.state.request_id,
                   prefer_return=prefer_return(request), audit=request.app.state.audit)
@@ -67,7 +70,3 @@ def base_url(request: Request) -> str:
     configured = request.app.state.settings.base_url
     return configured.rstrip("/") if configured else f"{str(request.base_url).rstrip('/')}/fhir"
 
-
-def request_id(request: Request) -> str:
-    given = request.headers.get("x-request-id", "")
-    return given[:64] if given.strip() else uuid.uuid4().hex

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator
 
 import pymongo
@@ -23,6 +23,7 @@ from ..errors import Conflict, ServiceUnavailable
 from .base import Stored, Write
 
 HISTORY = "history"
+LEASES = "leases"
 WRITE_CONFLICT = 112
 HISTORY_INDEXES = [
     [("type", 1), ("id", 1), ("v", -1)],
@@ -64,6 +65,7 @@ class MongoStore:
         self._transactions = False if embedded else _supports_transactions(client)
         # the transaction this thread is in: reads inside a unit of work see its own uncommitted writes
         self._local = threading.local()
+        self._declared: dict[str, list[list[tuple[str, int]]]] = {}   # what ensure_indexes built, for readiness
 
     @classmethod
     def connect(cls, uri: str | None, db_name: str) -> "MongoStore":
@@ -118,6 +120,43 @@ class MongoStore:
             for name, key_lists in {**declarations, HISTORY: HISTORY_INDEXES}.items():
                 for keys in key_lists:
                     self.db[name].create_index(keys)
+                self._declared[name] = key_lists
+
+    # -- operations -----------------------------------------------------------------------------
+    def ping(self) -> None:
+        """Raises ServiceUnavailable when the database does not answer."""
+        with self._guard():
+            self.db.command("ping")
+
+    def missing_indexes(self) -> list[str]:
+        """The declared indexes the database does not hold (another process or an operator may drop one)."""
+        missing = []
+        with self._guard():
+            for name, key_lists in self._declared.items():
+                present = {tuple(info["key"]) for info in self.db[name].index_information().values()}
+                missing += [f"{name}({', '.join(f'{k} {d}' for k, d in keys)})" for keys in key_lists
+                            if tuple(keys) not in present]
+        return missing
+
+    def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the lease `name` until now + ttl; False while another holder's lease is live.
+
+        One compare-and-set: the filter matches the lease if it is ours or stale, and an upsert creates it
+        when absent; a live lease of another holder makes the upsert collide on `_id` (DuplicateKeyError).
+        Holders compare their own clocks with `until`: the ttl must dwarf the clock skew between machines."""
+        mine_or_stale = {"_id": name, "$or": [{"holder": holder}, {"until": {"$lte": now}}]}
+        with self._guard():
+            try:
+                self.db[LEASES].update_one(mine_or_stale, {"$set": {"holder": holder, "until": now + ttl}},
+                                           upsert=True)
+            except DuplicateKeyError:
+                return False
+        return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up (at shutdown) so that another process takes over without waiting for the ttl."""
+        with self._guard():
+            self.db[LEASES].delete_one({"_id": name, "holder": holder})
 
     # -- reads --------------------------------------------------------------------------------
     def read(self, resource_type: str, id: str) -> Stored | None:
