@@ -18,6 +18,8 @@ from typing import Callable, Iterator
 
 import pymongo
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
 
 from ..errors import Conflict, ServiceUnavailable
 from .base import Stored, Write
@@ -25,6 +27,10 @@ from .base import Stored, Write
 HISTORY = "history"
 LEASES = "leases"
 WRITE_CONFLICT = 112
+# a transaction reads one snapshot and its commit survives the loss of the primary (UNTESTED here: no replica set)
+TRANSACTION_OPTIONS = {"read_concern": ReadConcern("snapshot"), "write_concern": WriteConcern("majority"),
+                       "read_preference": pymongo.ReadPreference.PRIMARY}
+COMMIT_ATTEMPTS = 3
 HISTORY_INDEXES = [
     [("type", 1), ("id", 1), ("v", -1)],
     [("type", 1), ("lu", -1), ("_id", -1)],
@@ -218,9 +224,12 @@ class MongoStore:
                 uow = UnitOfWork(session)
                 self._local.session = session
                 try:
-                    with session.start_transaction():
-                        yield uow
+                    session.start_transaction(**TRANSACTION_OPTIONS)
+                    yield uow
+                    _commit(session)
                 except BaseException:
+                    if session.in_transaction:
+                        session.abort_transaction()
                     uow.rollback()
                     raise
                 finally:
@@ -314,6 +323,19 @@ class MongoStore:
     def find_raw(self, collection: str, filter: dict) -> dict | None:
         with self._guard():
             return self.db[collection].find_one(filter, **self._reading())
+
+
+def _commit(session) -> None:
+    """Commit, retrying while the outcome is unknown (a network error or a failover during the commit), as
+    ClientSession.with_transaction does: a commit is idempotent. A TransientTransactionError is left to the
+    caller (Conflict through _guard): only the caller can run the writes of the unit of work again."""
+    for attempt in range(COMMIT_ATTEMPTS):
+        try:
+            session.commit_transaction()
+            return
+        except PyMongoError as e:
+            if attempt == COMMIT_ATTEMPTS - 1 or not e.has_error_label("UnknownTransactionCommitResult"):
+                raise
 
 
 def _supports_transactions(client) -> bool:
