@@ -106,3 +106,23 @@ def test_overlapping_runs_without_the_lease_still_send_each_notice_once(system, 
     sent = _together(*[lambda s=s: notify_hidden_documents(s, settings, now_ms()) for s in (store, other_process)])
     assert sum(sent) == 4
     assert _notices(store) == sorted(f"Patient/{p}" for p in patients)
+
+
+def test_the_server_takes_the_notice_lease_at_start_and_gives_it_up_at_shutdown(settings):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from fhir_server.main import create_app
+    app = create_app(settings, background_jobs=True)
+    store = app.state.store
+    with TestClient(app):
+        for _ in range(100):
+            if store.find(LEASES, {}):
+                break
+            time.sleep(0.05)
+        [lease] = store.find(LEASES, {})
+        assert lease["_id"] == NOTICES_JOB and lease["until"] > now_ms() + NOTICE_LEASE - timedelta(minutes=1)
+    assert store.find(LEASES, {}) == []                    # released: another process need not wait 30 minutes
+    if not store.embedded:
+        store.client.drop_database(settings.db)
