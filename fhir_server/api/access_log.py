@@ -49,7 +49,8 @@ class RequestLog:
         try:
             await self.app(scope, receive, tagged_send)
         finally:
-            ACCESS_LOG.info(_line(scope, state, status, started))
+            if ACCESS_LOG.isEnabledFor(logging.INFO):      # --log-level warning: not even built
+                ACCESS_LOG.info(_line(scope, state, status, started))
 
 
 def _request_id(scope) -> str:
