@@ -82,3 +82,20 @@ def test_unusable_request_ids_are_replaced(client, given):
 
 def test_long_request_id_is_cut_to_64(client):
     assert client.get("/healthz", headers={"X-Request-Id": "x" * 100}).headers["x-request-id"] == "x" * 64
+
+
+def test_an_unexpected_failure_is_logged_as_500_with_the_request_id(app, as_actor, caplog, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    import fhir_server.api.routes as routes
+
+    def broken(ctx, it):
+        raise RuntimeError("bug")
+    monkeypatch.setattr(routes, "dispatch", broken)
+    caplog.set_level(logging.INFO, logger=ACCESS)
+    client = TestClient(app, raise_server_exceptions=False)
+    token = as_actor("Practitioner/p1").token
+    r = client.get("/fhir/Patient/x", headers={"Authorization": f"Bearer {token}", "X-Request-Id": "boom-1"})
+    assert r.status_code == 500 and "boom-1" in r.json()["issue"][0]["diagnostics"]
+    [line] = _lines(caplog)
+    assert (line["request_id"], line["status"], line["interaction"]) == ("boom-1", 500, "read")
