@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,8 @@ class Settings(BaseSettings):
     patch_max_operations: int = Field(default=100, ge=1)               # JSON Patch / FHIRPath Patch operations
     patch_max_result_bytes: int = Field(default=1024 * 1024, ge=1024)  # a patched resource, as JSON (PUT for more)
     search_time_budget_ms: int = Field(default=10_000, ge=1)           # one search's store queries, in all
+    # `info` writes one access-log line per request (DMP_FHIR_LOG_LEVEL, or `dmp-fhir serve --log-level`)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @property
     def embedded(self) -> bool:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import uuid
-
 import orjson
 
 from fastapi import APIRouter, Request
@@ -27,12 +24,14 @@ DEV_TOKEN_OPTIONS = ("scope", "mode", "reason", "organization")
 
 @router.get("/fhir/metadata")
 async def metadata(request: Request) -> Response:
+    request.state.interaction = "capabilities"
     return fhir_response(request.app.state.capability)
 
 
 @router.post("/dev/token")
 async def dev_token(request: Request) -> Response:
     """Development mode only (CONTRACT.md): the options of `dmp-fhir token` as a JSON body."""
+    request.state.interaction = "dev-token"
     settings = request.app.state.settings
     if not settings.development_mode:
         raise NotFound("/dev/token exists only in development mode")
@@ -55,7 +54,10 @@ async def fhir(request: Request, path: str = "") -> Response:
         params = [(k, v) for k, v in request.query_params.multi_items()]
         return fhir_response(conformance(request.method, path, params, base_url(request)))
     actor = authenticate(request)
+    request.state.actor = actor.reference          # for the access log (access_log.py)
     it = await interaction_from(request, path)
+    request.state.interaction = f"{it.kind} ${it.operation}" if it.operation else it.kind
+    request.state.resource_type = it.resource_type
     ctx = Context(store=request.app.state.store, settings=request.app.state.settings, actor=actor,
                   base_url=base_url(request), request_id=request.state.request_id,
                   prefer_return=prefer_return(request), audit=request.app.state.audit)
@@ -77,12 +79,3 @@ def base_url(request: Request) -> str:
     configured = request.app.state.settings.base_url
     return configured.rstrip("/") if configured else f"{str(request.base_url).rstrip('/')}/fhir"
 
-
-REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-def request_id(request: Request) -> str:
-    """The client's X-Request-Id when it is a plain token (it is echoed in a header and written in the
-    traces), else a new one."""
-    given = request.headers.get("x-request-id", "").strip()[:64]
-    return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex

@@ -13,17 +13,24 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator
 
 import pymongo
 from pymongo.errors import DuplicateKeyError, ExecutionTimeout, OperationFailure, PyMongoError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
 
 from ..errors import Conflict, ServiceUnavailable, TooCostly
 from .base import Stored, Write
 
 HISTORY = "history"
+LEASES = "leases"
 WRITE_CONFLICT = 112
+# a transaction reads one snapshot and its commit survives the loss of the primary (UNTESTED here: no replica set)
+TRANSACTION_OPTIONS = {"read_concern": ReadConcern("snapshot"), "write_concern": WriteConcern("majority"),
+                       "read_preference": pymongo.ReadPreference.PRIMARY}
+COMMIT_ATTEMPTS = 3
 HISTORY_INDEXES = [
     [("type", 1), ("id", 1), ("v", -1)],
     [("type", 1), ("lu", -1), ("_id", -1)],
@@ -78,6 +85,7 @@ class MongoStore:
         self._transactions = False if embedded else _supports_transactions(client)
         # the unit of work (transaction) this thread is in: reads inside it see its own uncommitted writes
         self._local = threading.local()
+        self._declared: dict[str, list[list[tuple[str, int]]]] = {}   # what ensure_indexes built, for readiness
 
     @classmethod
     def connect(cls, uri: str | None, db_name: str) -> "MongoStore":
@@ -134,6 +142,43 @@ class MongoStore:
             for name, key_lists in {**declarations, HISTORY: HISTORY_INDEXES}.items():
                 for keys in key_lists:
                     self.db[name].create_index(keys)
+                self._declared[name] = key_lists
+
+    # -- operations -----------------------------------------------------------------------------
+    def ping(self) -> None:
+        """Raises ServiceUnavailable when the database does not answer."""
+        with self._guard():
+            self.db.command("ping")
+
+    def missing_indexes(self) -> list[str]:
+        """The declared indexes the database does not hold (another process or an operator may drop one)."""
+        missing = []
+        with self._guard():
+            for name, key_lists in self._declared.items():
+                present = {tuple(info["key"]) for info in self.db[name].index_information().values()}
+                missing += [f"{name}({', '.join(f'{k} {d}' for k, d in keys)})" for keys in key_lists
+                            if tuple(keys) not in present]
+        return missing
+
+    def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the lease `name` until now + ttl; False while another holder's lease is live.
+
+        One compare-and-set: the filter matches the lease if it is ours or stale, and an upsert creates it
+        when absent; a live lease of another holder makes the upsert collide on `_id` (DuplicateKeyError).
+        Holders compare their own clocks with `until`: the ttl must dwarf the clock skew between machines."""
+        mine_or_stale = {"_id": name, "$or": [{"holder": holder}, {"until": {"$lte": now}}]}
+        with self._guard():
+            try:
+                self.db[LEASES].update_one(mine_or_stale, {"$set": {"holder": holder, "until": now + ttl}},
+                                           upsert=True)
+            except DuplicateKeyError:
+                return False
+        return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up (at shutdown) so that another process takes over without waiting for the ttl."""
+        with self._guard():
+            self.db[LEASES].delete_one({"_id": name, "holder": holder})
 
     # -- reads --------------------------------------------------------------------------------
     def read(self, resource_type: str, id: str) -> Stored | None:
@@ -200,10 +245,13 @@ class MongoStore:
                 uow = UnitOfWork(session)
                 self._local.uow = uow
                 try:
-                    with session.start_transaction():
-                        yield uow
-                        uow.finish()
+                    session.start_transaction(**TRANSACTION_OPTIONS)
+                    yield uow
+                    uow.finish()
+                    _commit(session)
                 except BaseException:
+                    if session.in_transaction:
+                        session.abort_transaction()
                     uow.rollback()
                     raise
                 finally:
@@ -301,6 +349,19 @@ class MongoStore:
     def find_raw(self, collection: str, filter: dict) -> dict | None:
         with self._guard():
             return self.db[collection].find_one(filter, **self._reading())
+
+
+def _commit(session) -> None:
+    """Commit, retrying while the outcome is unknown (a network error or a failover during the commit), as
+    ClientSession.with_transaction does: a commit is idempotent. A TransientTransactionError is left to the
+    caller (Conflict through _guard): only the caller can run the writes of the unit of work again."""
+    for attempt in range(COMMIT_ATTEMPTS):
+        try:
+            session.commit_transaction()
+            return
+        except PyMongoError as e:
+            if attempt == COMMIT_ATTEMPTS - 1 or not e.has_error_label("UnknownTransactionCommitResult"):
+                raise
 
 
 def _supports_transactions(client) -> bool:

@@ -8,7 +8,6 @@ version history.
 
 from __future__ import annotations
 
-import signal
 import sys
 
 import orjson
@@ -48,9 +47,10 @@ def report(store) -> dict:
 
 if __name__ == "__main__":
     main.open_store = _capture(main.open_store)
-    # uvicorn re-raises the SIGTERM it handled once it has shut down: let that one pass so the report prints
-    signal.signal(signal.SIGTERM, lambda *_: None)
-    status = cli.main(sys.argv[1:])
+    try:
+        status = cli.main(sys.argv[1:])
+    except SystemExit as stop:      # serve turns uvicorn's re-raised SIGTERM into a clean exit
+        status = stop.code
     for store in opened:
         print(orjson.dumps(report(store)).decode(), flush=True)
     sys.exit(status)
