@@ -81,16 +81,17 @@ class Server:
         self.dir = tempfile.TemporaryDirectory()
         env = {k: v for k, v in os.environ.items() if k not in ("DMP_FHIR_JWT_SECRET", "DMP_FHIR_JWKS_FILE")}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        # the access log (one line per request) goes to a file: an unread pipe would fill and stall the server
+        self.log = open(Path(self.dir.name) / "server.log", "w+")
         self.proc = subprocess.Popen([sys.executable, str(SERVER), "serve", "--port", str(self.port)],
-                                     cwd=self.dir.name, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+                                     cwd=self.dir.name, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self._wait()
 
     def _wait(self, timeout: float = 90.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stderr.read()[-2000:]}")
+                raise RuntimeError(f"server exited: {self._log_tail()}")
             try:
                 if httpx.get(f"{self.base}/fhir/metadata", timeout=2).status_code == 200:
                     return
@@ -99,6 +100,10 @@ class Server:
             time.sleep(0.2)
         self.stop()
         raise RuntimeError("server did not answer in time")
+
+    def _log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read()[-2000:]
 
     def token(self, sub: str, **claims) -> str:
         body = {"as": sub, **claims}
@@ -109,12 +114,13 @@ class Server:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            out, err = self.proc.communicate(timeout=timeout)
+            out, _ = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, err = self.proc.communicate()
+            self.proc.communicate()
             raise RuntimeError("server did not stop within a minute of SIGTERM (a hung request?)")
         finally:
+            self.log.close()
             self.dir.cleanup()
         lines = [line for line in out.splitlines() if line.startswith("{")]
         return json.loads(lines[-1]) if lines else None
