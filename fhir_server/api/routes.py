@@ -15,6 +15,7 @@ from ..errors import BadRequest, NotFound, Unauthorized
 from ..services.context import Context
 from ..services.dispatch import dispatch
 from ..validation.structure import parse_json
+from .formats import negotiate_request
 from .requests import interaction_from, prefer_return
 from .responses import fhir_response, render
 
@@ -24,7 +25,7 @@ FHIR_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
 @router.get("/fhir/metadata")
 async def metadata(request: Request) -> Response:
-    return fhir_response(request.app.state.capability)
+    return fhir_response(request.app.state.capability, fmt=negotiate_request(request))
 
 
 @router.post("/dev/token")
@@ -44,13 +45,14 @@ async def dev_token(request: Request) -> Response:
 @router.api_route("/fhir", methods=FHIR_METHODS)
 @router.api_route("/fhir/{path:path}", methods=FHIR_METHODS)
 async def fhir(request: Request, path: str = "") -> Response:
+    fmt = negotiate_request(request)  # first, so that even a 401 answers in the client's format
     actor = authenticate(request)
     it = await interaction_from(request, path)
     ctx = Context(store=request.app.state.store, settings=request.app.state.settings, actor=actor,
                   base_url=base_url(request), request_id=request.state.request_id,
                   prefer_return=prefer_return(request), audit=request.app.state.audit)
     out = await run_in_threadpool(dispatch, ctx, it)
-    return render(out, ctx.base_url, ctx.prefer_return)
+    return render(out, ctx.base_url, ctx.prefer_return, fmt)
 
 
 def authenticate(request: Request) -> Actor:
