@@ -106,15 +106,14 @@ public final class Validate {
         List<String> profiles = new ArrayList<>();
         switch (res.fhirType()) {
             case "DocumentReference" -> {
+                // DmpDocumentReference is not checked here: its snapshot needs HL7 France core (see README)
                 profiles.add(PDSM + "pdsm-comprehensive-document-reference");
-                profiles.add(DMP + "DmpDocumentReference");
             }
             case "List" -> {
                 if (text.contains(MHD_LIST_TYPES) && text.contains("submissionset")) profiles.add(PDSM + "pdsm-submissionset-comprehensive");
                 else if (text.contains(MHD_LIST_TYPES) && text.contains("folder")) profiles.add(PDSM + "pdsm-folder-comprehensive");
             }
             case "AuditEvent" -> profiles.add(DMP + "DmpAuditEvent");
-            case "Communication" -> profiles.add(DMP + "DmpCommunication");
             default -> { }
         }
         return profiles;
@@ -143,11 +142,7 @@ public final class Validate {
                 }
             }
         } catch (Exception unparsable) {
-            SingleValidationMessage m = new SingleValidationMessage();
-            m.setSeverity(ResultSeverityEnum.FATAL);
-            m.setMessage("unparsable: " + unparsable.getMessage());
-            m.setMessageId("PARSE");
-            messages.add(m);
+            messages.add(fatal("PARSE", "unparsable: " + unparsable.getMessage()));
         }
         report(name, messages);
     }
@@ -155,12 +150,25 @@ public final class Validate {
     private void validateAgainstProfiles(IBaseResource res, String text, String where,
                                          List<SingleValidationMessage> messages) {
         for (String profile : extraProfiles(res, text)) {
-            ValidationResult r = validator.validateWithResult(text, new ValidationOptions().addProfile(profile));
-            for (SingleValidationMessage m : r.getMessages()) {
-                m.setMessage(where + "[" + profile.substring(profile.lastIndexOf('/') + 1) + "] " + m.getMessage());
-                messages.add(m);
+            String name = where + "[" + profile.substring(profile.lastIndexOf('/') + 1) + "] ";
+            try {
+                ValidationResult r = validator.validateWithResult(text, new ValidationOptions().addProfile(profile));
+                for (SingleValidationMessage m : r.getMessages()) {
+                    m.setMessage(name + m.getMessage());
+                    messages.add(m);
+                }
+            } catch (Exception failure) { // one profile the validator cannot use must not hide the other checks
+                messages.add(fatal("PROFILE", name + "not checked: " + failure.getMessage()));
             }
         }
+    }
+
+    private static SingleValidationMessage fatal(String id, String message) {
+        SingleValidationMessage m = new SingleValidationMessage();
+        m.setSeverity(ResultSeverityEnum.FATAL);
+        m.setMessage(message);
+        m.setMessageId(id);
+        return m;
     }
 
     private void report(String name, List<SingleValidationMessage> messages) {
