@@ -32,8 +32,8 @@ def capability_statement() -> dict:
         "fhirVersion": "4.0.1",
         # the PDSm document-sharing manager: ITI-65 (transaction), ITI-66/67 (search), ITI-68 (Binary read)
         "instantiates": [PDSM_MANAGER],
-        "format": ["application/fhir+json", "json"],
-        "patchFormat": ["application/json-patch+json", "application/fhir+json"],
+        "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
+        "patchFormat": ["application/json-patch+json", "application/fhir+json", "application/fhir+xml"],
         "rest": [_rest()],
     }
 
