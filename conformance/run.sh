@@ -20,35 +20,10 @@ if ! (cd "$HERE" && mvn -q -o -B compile >/dev/null 2>&1); then
 fi
 CP="$HERE/target/classes:$HERE/target/lib/*"
 
-# --- the server, on a free port, from a temporary folder (its dev key stays out of the repository) ------------
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-BASE="http://127.0.0.1:$PORT"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/dmp-fhir-conformance.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-  local status=$?
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-unset DMP_FHIR_JWT_SECRET DMP_FHIR_JWKS_FILE DMP_FHIR_MONGODB_URI DMP_FHIR_BASE_URL DMP_FHIR_JWT_AUDIENCE DMP_FHIR_JWT_ISSUER
-(cd "$WORK" && PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" exec python3 -m fhir_server.cli serve --host 127.0.0.1 \
-  --port "$PORT" </dev/null >"$WORK/server.log" 2>&1) &
-SERVER_PID=$!
-for _ in $(seq 1 120); do
-  curl -sf "$BASE/fhir/metadata" -o /dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; log "the server did not start"; exit 1; }
-  sleep 0.5
-done
-log "server on $BASE"
+# --- the server (scripts/live-server.sh: free port, temporary working directory, stopped on exit) ------------
+# shellcheck source=../scripts/live-server.sh
+source "$REPO/scripts/live-server.sh"
+start_live_server "env PYTHONPATH=$REPO${PYTHONPATH:+:$PYTHONPATH} python3 -m fhir_server.cli" 120
 
 # --- (a) live answers, then the validator -------------------------------------------------------------------
 RECORDED="$HERE/target/recorded"
