@@ -31,8 +31,8 @@ def capability_statement() -> dict:
         "software": {"name": "dmp-fhir-server", "version": SOFTWARE_VERSION},
         "implementation": {"description": "dmp-fhir-server: the DMP rules enforced in the query path"},
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "json"],
-        "patchFormat": ["application/json-patch+json", "application/fhir+json"],
+        "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
+        "patchFormat": ["application/json-patch+json", "application/fhir+json", "application/fhir+xml"],
         "rest": [_rest()],
     }
 

@@ -14,6 +14,7 @@ from ..services.conformance import conformance, is_conformance_path
 from ..services.context import Context
 from ..services.dispatch import dispatch
 from .body import parse_body, read_body
+from .formats import negotiate_request
 from .requests import interaction_from, prefer_return
 from .responses import fhir_response, render
 
@@ -25,7 +26,7 @@ DEV_TOKEN_OPTIONS = ("scope", "mode", "reason", "organization")
 @router.get("/fhir/metadata")
 async def metadata(request: Request) -> Response:
     request.state.interaction = "capabilities"
-    return fhir_response(request.app.state.capability)
+    return fhir_response(request.app.state.capability, fmt=negotiate_request(request))
 
 
 @router.post("/dev/token")
@@ -50,9 +51,10 @@ async def dev_token(request: Request) -> Response:
 @router.api_route("/fhir", methods=FHIR_METHODS)
 @router.api_route("/fhir/{path:path}", methods=FHIR_METHODS)
 async def fhir(request: Request, path: str = "") -> Response:
+    fmt = negotiate_request(request)  # first, so that even a 401 answers in the client's format
     if is_conformance_path(path):       # public artefacts, like /metadata (services/conformance.py)
-        params = [(k, v) for k, v in request.query_params.multi_items()]
-        return fhir_response(conformance(request.method, path, params, base_url(request)))
+        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("_format", "_pretty")]
+        return fhir_response(conformance(request.method, path, params, base_url(request)), fmt=fmt)
     actor = authenticate(request)
     request.state.actor = actor.reference          # for the access log (access_log.py)
     it = await interaction_from(request, path)
@@ -62,7 +64,7 @@ async def fhir(request: Request, path: str = "") -> Response:
                   base_url=base_url(request), request_id=request.state.request_id,
                   prefer_return=prefer_return(request), audit=request.app.state.audit)
     out = await run_in_threadpool(dispatch, ctx, it)
-    return render(out, ctx.base_url, ctx.prefer_return, it.kind)
+    return render(out, ctx.base_url, ctx.prefer_return, it.kind, fmt)
 
 
 def authenticate(request: Request) -> Actor:
