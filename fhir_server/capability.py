@@ -6,6 +6,7 @@ from __future__ import annotations
 from .fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
 from .operation_definitions import all_definitions
 from .search.registry import registry
+from .services.conformance import CONFORMANCE_TYPES, SEARCH_PARAMS
 from .validation.profiles import profiled_types
 
 SOFTWARE_VERSION = "0.1.0"
@@ -30,10 +31,8 @@ def capability_statement() -> dict:
         "software": {"name": "dmp-fhir-server", "version": SOFTWARE_VERSION},
         "implementation": {"description": "dmp-fhir-server: the DMP rules enforced in the query path"},
         "fhirVersion": "4.0.1",
-        # the PDSm document-sharing manager: ITI-65 (transaction), ITI-66/67 (search), ITI-68 (Binary read)
-        "instantiates": [PDSM_MANAGER],
-        "format": ["application/fhir+json", "json"],
-        "patchFormat": ["application/json-patch+json", "application/fhir+json"],
+        "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
+        "patchFormat": ["application/json-patch+json", "application/fhir+json", "application/fhir+xml"],
         "rest": [_rest()],
     }
 
@@ -41,6 +40,10 @@ def capability_statement() -> dict:
 def _rest() -> dict:
     return {
         "mode": "server",
+        # aligned on the PDSm manager, not claimed (`instantiates`): profiles/README.md lists the differences
+        "documentation": f"Aligned on ANS PDSm ({PDSM_MANAGER}): ITI-65 (transaction), ITI-66/67 (search), "
+                         "ITI-68 (Binary read), replacement (relatesTo replaces). Not a conformance claim: the "
+                         "PDSm constraints the server does not follow are listed in profiles/README.md.",
         "security": {
             "cors": False,
             "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
@@ -48,7 +51,7 @@ def _rest() -> dict:
             "description": "Bearer JWT (HS256 shared key or RS256/ES256 from a JWKS); SMART v2 scopes per "
                            "interaction; claims sub, scope, purpose_of_use, access_reason, organization.",
         },
-        "resource": [_resource(t) for t in SUPPORTED_TYPES],
+        "resource": [_resource(t) for t in SUPPORTED_TYPES] + [_artefact(t) for t in CONFORMANCE_TYPES],
         "interaction": [{"code": c} for c in ("transaction", "batch", "history-system", "search-system")],
         "compartment": ["http://hl7.org/fhir/CompartmentDefinition/patient"],
         "searchParam": [_search_param(p) for p in _common_params()],
@@ -70,13 +73,29 @@ def _resource(resource_type: str) -> dict:
         "conditionalUpdate": writable,
         "conditionalDelete": "single" if writable else "not-supported",
         **({"profile": f"{PROFILE_BASE}Dmp{resource_type}"} if resource_type in profiled_types() else {}),
-        "searchInclude": sorted(_includes(resource_type, params)),
-        "searchParam": [_search_param(p) for code, p in sorted(params.items()) if not code.startswith("_")],
     }
+    # FHIR forbids empty arrays (ele-1): a type without reference or own parameters lists none
+    includes = sorted(_includes(resource_type, params))
+    own = [_search_param(p) for code, p in sorted(params.items()) if not code.startswith("_")]
+    entry.update({k: v for k, v in (("searchInclude", includes), ("searchParam", own)) if v})
     operations = [{"name": d["code"], "definition": d["url"]} for d in all_definitions()
                   if d["resource"] == [resource_type]]
     entry["operation"] = operations + [{"name": "validate", "definition": VALIDATE}]
     return entry
+
+
+def _artefact(resource_type: str) -> dict:
+    """The published artefacts (services/conformance.py): read and search, public, no history."""
+    return {
+        "type": resource_type,
+        "documentation": "The server's own published artefacts (capability/, profiles/): public, read-only.",
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "searchParam": [{"name": code, "type": "token" if code in ("_id", "status") else
+                         "uri" if code == "url" else "string"} for code in SEARCH_PARAMS],
+    }
 
 
 def _includes(resource_type: str, params: dict) -> list[str]:

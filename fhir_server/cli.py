@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 import orjson
@@ -23,6 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--no-seed", action="store_true", help="do not load seed_data/ on the embedded store")
+    serve.add_argument("--workers", type=_positive, default=1,
+                       help="server processes sharing the MongoDB database (needs DMP_FHIR_MONGODB_URI)")
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
+                       help="default DMP_FHIR_LOG_LEVEL or info (info: one JSON access-log line per request)")
     serve.set_defaults(run=_serve)
 
     seed = sub.add_parser("seed", help="load seed_data/ into the configured store")
@@ -55,24 +60,69 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# SIGTERM: stop accepting, let in-flight requests finish for at most this long, then close
+GRACEFUL_SHUTDOWN_SECONDS = 30
+NO_WORKERS_ON_EMBEDDED = ("dmp-fhir serve: --workers needs a MongoDB database (DMP_FHIR_MONGODB_URI): the embedded "
+                          "store lives inside one process, so each worker would hold different data")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def _serve(args) -> int:
+    import os
+    import signal
+
     import uvicorn
 
-    from .main import create_app, open_store
+    from .main import configure_logging, create_app, open_store
     from .seeding import load_seed
 
+    if args.log_level:
+        os.environ["DMP_FHIR_LOG_LEVEL"] = args.log_level     # read again by each worker process
     settings = Settings()
+    if args.workers > 1 and settings.embedded:
+        print(NO_WORKERS_ON_EMBEDDED, file=sys.stderr)
+        return 2
     store = open_store(settings)
     seeded = 0
     if store.embedded and not args.no_seed:
         seeded = load_seed(store, settings.model_copy(update={"base_url": settings.public_base(args.host, args.port)}))
+    _banner(settings, store, seeded, args)
+    configure_logging(settings.log_level)
+    # h11, not httptools: httptools drops the body of a request offering `Upgrade: h2c` (Java's HttpClient,
+    # Spring, Ktor and `curl --http2` send it by default); h11 ignores the offer and answers in HTTP/1.1,
+    # as RFC 7540 section 3.2 allows, with the body delivered.
+    logging.getLogger("uvicorn.error").addFilter(_quiet_h2c_offer)
+    options = {"host": args.host, "port": args.port, "log_level": settings.log_level, "access_log": False,
+               "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS, "http": "h11"}
+    # uvicorn finishes in-flight requests on SIGTERM, then raises the signal again with the previous handler:
+    # make that one a clean exit (status 0), as an orchestrator expects from a requested stop
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    if args.workers == 1:
+        uvicorn.run(create_app(settings, store=store, background_jobs=True), **options)
+        return 0
+    store.client.close()            # each worker opens its own connection (main.app_from_environment)
+    uvicorn.run("fhir_server.main:app_from_environment", factory=True, workers=args.workers, **options)
+    return 0
+
+
+def _banner(settings: Settings, store, seeded: int, args) -> None:
     base = settings.public_base(args.host, args.port)
     how = "POST /dev/token or `dmp-fhir token --as Practitioner/ID`" if settings.development_mode \
         else "from your identity provider"
     seed_note = f", {seeded} seed resources" if seeded else ""
-    print(f"dmp-fhir: {store.kind} store{seed_note}; FHIR base {base}; token: {how}", flush=True)
-    uvicorn.run(create_app(settings, store=store, background_jobs=True), host=args.host, port=args.port, log_level="warning")
-    return 0
+    workers = f", {args.workers} worker processes" if args.workers > 1 else ""
+    print(f"dmp-fhir: {store.kind} store{seed_note}{workers}; FHIR base {base}; token: {how}", flush=True)
+
+
+def _quiet_h2c_offer(record: logging.LogRecord) -> bool:
+    """An h2c offer is ordinary client behaviour, answered in HTTP/1.1: not worth a warning per request."""
+    message = record.getMessage()
+    return not (message.startswith("Unsupported upgrade request") or message.startswith("No supported WebSocket"))
 
 
 def _seed(args) -> int:
@@ -139,11 +189,12 @@ def _purge(args) -> int:
 
 def _notify(args) -> int:
     from .main import open_store
-    from .services.notifications import notify_hidden_documents
+    from .services.notifications import notify_hidden_documents, notify_lapsed_documents
     from .storage.mongo import now_ms
 
     settings = Settings()
-    sent = notify_hidden_documents(open_store(settings), settings, now_ms())
+    store, now = open_store(settings), now_ms()
+    sent = notify_hidden_documents(store, settings, now) + notify_lapsed_documents(store, settings, now)
     print(f"dmp-fhir notify: {sent} notice(s) sent")
     return 0
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,20 @@ class Settings(BaseSettings):
     dev_secret_file: Path = DEV_SECRET_PATH
     # L1111-14 and R1111-50: the age at which a legal representative's access ends (DMP_FHIR_AGE_OF_MAJORITY)
     age_of_majority: int = Field(default=18, ge=1, le=30)
+    # the access matrix by profession (access/matrix.py); unset: definitions/access-matrix.json
+    access_matrix_file: Path | None = None
+    # bounded work for every request (issue 9; the README's "Limits" table): DMP_FHIR_MAX_BODY_BYTES …
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)      # 413 beyond
+    max_json_depth: int = Field(default=100, ge=8)                     # nested arrays/objects of a body
+    max_json_array: int = Field(default=10_000, ge=10)                 # items of any one array of a body
+    max_param_repeats: int = Field(default=20, ge=1)                   # occurrences of one query parameter
+    max_params: int = Field(default=100, ge=1)                         # query parameters in all
+    max_param_values: int = Field(default=100, ge=1)                   # comma-separated values of one parameter
+    patch_max_operations: int = Field(default=100, ge=1)               # JSON Patch / FHIRPath Patch operations
+    patch_max_result_bytes: int = Field(default=1024 * 1024, ge=1024)  # a patched resource, as JSON (PUT for more)
+    search_time_budget_ms: int = Field(default=10_000, ge=1)           # one search's store queries, in all
+    # `info` writes one access-log line per request (DMP_FHIR_LOG_LEVEL, or `dmp-fhir serve --log-level`)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @property
     def embedded(self) -> bool:

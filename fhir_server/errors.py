@@ -2,6 +2,7 @@
 
     FhirError                      (status, issue code)
     ├── BadRequest                 400 invalid         malformed request, bad parameter
+    ├── TooCostly                  400 too-costly      a search that used up its time budget
     ├── Unauthorized               401 login           missing / invalid token
     ├── Forbidden                  403 forbidden       valid actor, no right
     ├── NotFound                   404 not-found
@@ -12,7 +13,9 @@
     ├── Gone                       410 deleted         read of a deleted resource
     ├── PreconditionFailed         412 conflict        If-Match / conditional ambiguity
     ├── UnsupportedMediaType       415 not-supported   a body that is not FHIR JSON
+    ├── PayloadTooLarge            413 too-long        a request body over the configured size
     ├── Unprocessable              422 processing      valid JSON, invalid resource
+    ├── InternalError              500 exception       a bug, traced and reported without its stack trace
     └── ServiceUnavailable         503 transient       a required side effect (audit) failed
 
 The HTTP layer turns any of them into a response with one handler; nothing else builds
@@ -62,6 +65,10 @@ class BadRequest(FhirError):
     status, code = 400, "invalid"
 
 
+class TooCostly(FhirError):
+    status, code = 400, "too-costly"
+
+
 class Unauthorized(FhirError):
     status, code = 401, "login"
 
@@ -102,8 +109,16 @@ class UnsupportedMediaType(FhirError):
     status, code = 415, "not-supported"
 
 
+class PayloadTooLarge(FhirError):
+    status, code = 413, "too-long"
+
+
 class Unprocessable(FhirError):
     status, code = 422, "processing"
+
+
+class InternalError(FhirError):
+    status, code = 500, "exception"
 
 
 class ServiceUnavailable(FhirError):

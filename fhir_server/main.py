@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from .api import errors as api_errors
-from .api.routes import request_id, router
+from .api.access_log import ACCESS_LOG, RequestLog
+from .api.health import health_router
+from .api.routes import router
 from .access.acl import ACL_INDEXES, COMMON_ACL_INDEXES
+from .access.matrix import load_matrix
 from .audit.writer import AuditWriter
 from .auth.tokens import TokenService
 from .capability import capability_statement
 from .config import Settings
 from .fhir_types import SUPPORTED_TYPES
 from .search.indexes import index_declarations
-from .services.notifications import notify_hidden_documents
+from .services.jobs import process_holder, run_if_leader
+from .services.notifications import notify_hidden_documents, notify_lapsed_documents
 from .storage.mongo import MongoStore, now_ms
 
 
@@ -29,18 +35,37 @@ def open_store(settings: Settings) -> MongoStore:
 
 
 NOTICE_INTERVAL_SECONDS = 900
+NOTICES_JOB = "notices-hidden-14-days"
+# renewed on every run, so a live holder keeps it through one slow run; a dead holder's job is taken over
+# by another process within three intervals
+NOTICE_LEASE = timedelta(seconds=2 * NOTICE_INTERVAL_SECONDS)
+log = logging.getLogger("fhir_server")
 
 
 @asynccontextmanager
 async def notices_every_quarter_hour(app: FastAPI):
-    """The 14-day notices (notifications.py) are sent at start and then every 15 minutes."""
+    """The 14-day notices (notifications.py) at start and then every 15 minutes, in one process at a time."""
+    store, settings, holder = app.state.store, app.state.settings, process_holder()
+
+    def run_once():
+        run_if_leader(store, NOTICES_JOB, holder, now_ms(), NOTICE_LEASE,
+                      lambda: (notify_hidden_documents(store, settings, now_ms()),
+                               notify_lapsed_documents(store, settings, now_ms())))
+
     async def loop():
         while True:
-            await run_in_threadpool(notify_hidden_documents, app.state.store, app.state.settings, now_ms())
+            try:
+                await run_in_threadpool(run_once)
+            except Exception:       # a database outage must not end the loop: the next run retries
+                log.exception("the 14-day notices job failed; next try in %s s", NOTICE_INTERVAL_SECONDS)
             await asyncio.sleep(NOTICE_INTERVAL_SECONDS)
     task = asyncio.create_task(loop())
     yield
     task.cancel()
+    try:
+        await run_in_threadpool(store.release_lease, NOTICES_JOB, holder)
+    except Exception:
+        log.warning("could not release the %s lease; another process takes it over when it goes stale", NOTICES_JOB)
 
 
 def create_app(settings: Settings | None = None, *, store: MongoStore | None = None,
@@ -49,18 +74,32 @@ def create_app(settings: Settings | None = None, *, store: MongoStore | None = N
     app = FastAPI(title="dmp-fhir-server", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=notices_every_quarter_hour if background_jobs else None)
     app.state.settings = settings
+    load_matrix(settings.access_matrix_file)     # a malformed access matrix stops the server here, not in a request
     app.state.store = store or open_store(settings)
     app.state.audit = AuditWriter(app.state.store)
     app.state.tokens = TokenService(settings)
     app.state.capability = capability_statement()
     api_errors.install(app)
+    app.include_router(health_router)
     app.include_router(router)
-
-    @app.middleware("http")
-    async def tag_request(request: Request, call_next):
-        request.state.request_id = request_id(request)
-        response = await call_next(request)
-        response.headers["X-Request-Id"] = request.state.request_id
-        return response
-
+    app.add_middleware(RequestLog)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory `dmp-fhir serve --workers N` names to uvicorn: each worker builds its settings, its own
+    connection to the database and its logging from the environment the parent passes on."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings, background_jobs=True)
+
+
+def configure_logging(level: str) -> None:
+    """The access log as bare JSON lines on stderr; the server's other messages with their level."""
+    for logger, fmt in ((ACCESS_LOG, "%(message)s"), (log, "%(levelname)s %(name)s: %(message)s")):
+        if not logger.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter(fmt))
+            logger.addHandler(handler)
+        logger.setLevel(level.upper())
+    ACCESS_LOG.propagate = False

@@ -148,13 +148,17 @@ def _organization(id: str, finess: str) -> dict:
             "identifier": [{"system": FINESS, "value": finess}]}
 
 
+CANONICAL_BASE = "https://dmp-fhir-server.example/fhir"
+
+
 def _practitioner(id: str, i: int) -> dict:
     return {"resourceType": "Practitioner", "id": id, "identifier": [{"system": RPPS, "value": f"10{i:09d}"}],
             "name": [{"family": FAMILIES[i % len(FAMILIES)], "given": [GIVEN["male"][i % 6]], "prefix": ["Dr"]}]}
 
 
 def _bundle(resources: list[dict]) -> dict:
+    # fullUrl as in seed_data/: the entry's absolute URL, against which its relative references resolve
     return {"resourceType": "Bundle", "type": "transaction",
-            "entry": [{"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-                      for r in resources]}
+            "entry": [{"fullUrl": f"{CANONICAL_BASE}/{r['resourceType']}/{r['id']}", "resource": r,
+                       "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}} for r in resources]}
 

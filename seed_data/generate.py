@@ -284,7 +284,8 @@ def organization(o: dict) -> dict:
 
 
 # ---------------------------------------------------------------- professionals
-PROFESSIONS = {"10": "Médecin", "21": "Pharmacien", "50": "Sage-Femme", "60": "Infirmier"}
+PROFESSIONS = {"10": "Médecin", "21": "Pharmacien", "50": "Sage-Femme", "60": "Infirmier",
+               "70": "Masseur-Kinésithérapeute", "99": "Acteur caractérisé par son rôle"}
 SPECIALTIES = {
     "SM54": "Médecine générale (SM)", "SM04": "Cardiologie et Maladies vasculaires (SM)",
     "SM40": "Pédiatrie (SM)", "SM20": "Gynécologie-obstétrique (SM)", "SM44": "Radio-diagnostic (SM)",
@@ -329,6 +330,11 @@ PRACTITIONERS = [
          prof="60", spec=None, org="org-ehpad-les-tilleuls", function="Infirmière"),
     dict(id="pra-karim-benali", family="Benali", given="Karim", gender="male", serial="00947856",
          prof="60", spec=None, org="org-ehpad-les-tilleuls", function="Infirmier"),
+    # the access matrix by profession (issue 12): a physiotherapist and an Ehpad care assistant (médico-social)
+    dict(id="pra-lucas-perret", family="Perret", given="Lucas", gender="male", serial="00583716",
+         prof="70", spec=None, org="org-msp-croix-rousse", function="Masseur-kinésithérapeute"),
+    dict(id="pra-martine-roche", family="Roche", given="Martine", gender="female", serial="00639482",
+         prof="99", spec=None, org="org-ehpad-les-tilleuls", function="Aide-soignante"),
 ]
 PRAS = {p["id"]: p for p in PRACTITIONERS}
 
@@ -571,7 +577,7 @@ CARE_TEAMS = [
     dict(id="ct-robert-vidal-ehpad", patient="pat-robert-vidal", status="active",
          name="Équipe de soins EHPAD Les Tilleuls – M. Vidal", org="org-ehpad-les-tilleuls",
          period={"start": "2024-03-01"},
-         members=["pra-bernard-masson", "pra-laure-gauthier", "pra-karim-benali"],
+         members=["pra-bernard-masson", "pra-laure-gauthier", "pra-karim-benali", "pra-martine-roche"],
          member_orgs=["org-ehpad-les-tilleuls"]),
     dict(id="ct-simone-garcia-ehpad", patient="pat-simone-garcia", status="active",
          name="Équipe de soins EHPAD Les Tilleuls – Mme Garcia", org="org-ehpad-les-tilleuls",
@@ -631,6 +637,12 @@ CONSENTS = [
     dict(id="cns-david-cohen-autorisation-moreau", patient="pat-david-cohen", kind="authorize",
          actor="Practitioner/pra-isabelle-moreau", period={"start": "2026-11-01", "end": "2027-05-01"},
          date="2026-11-01 09:12", recorded_by="pra-isabelle-moreau"),
+    # the access matrix (issue 12): authorised, yet each sees only what the profession may read
+    dict(id="cns-robert-vidal-autorisation-blanc", patient="pat-robert-vidal", kind="authorize",
+         actor="Practitioner/pra-vincent-blanc", period={"start": "2026-11-01"}, date="2026-11-01 10:30"),
+    dict(id="cns-robert-vidal-autorisation-perret", patient="pat-robert-vidal", kind="authorize",
+         actor="Practitioner/pra-lucas-perret", period={"start": "2026-11-15", "end": "2027-02-15"},
+         date="2026-11-15 15:10"),
     dict(id="cns-gerard-bonnet-autorisation-moreau", patient="pat-gerard-bonnet", kind="authorize",
          actor="Practitioner/pra-isabelle-moreau", period={"start": "2026-06-01"}, date="2026-06-01 14:30"),
 ]
@@ -1045,7 +1057,9 @@ def document_pair(d: dict) -> tuple[dict, dict]:
         },
         "format": coding(CS_A11_FORMAT, fmt_code, fmt_display),
     }]
-    doc["context"] = {"facilityType": facility, "practiceSetting": setting}
+    # PDSm / MHD comprehensive: the service period (here the act's date) and the source patient (the subject)
+    doc["context"] = {"period": {"start": dt(d["date"])}, "facilityType": facility, "practiceSetting": setting,
+                      "sourcePatientInfo": ref("Patient/" + d["patient"])}
     binary = {"resourceType": "Binary", "id": bid, "contentType": d["mime"],
               "securityContext": ref("DocumentReference/" + d["id"]),
               "data": base64.b64encode(data).decode()}
@@ -1076,15 +1090,29 @@ LISTS = [
 ]
 
 
+EXT_DESIGNATION_TYPE = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-designationType"
+EXT_SOURCE_ID = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-sourceId"
+
+
+def _submission_extensions(lst: dict) -> list[dict]:
+    """PDSm SubmissionSet: designationType (the source's sector, as in the PDSm example) and sourceId (1..1)."""
+    org = next(p["org"] for p in PRACTITIONERS if p["id"] == lst["source"])
+    sector = ORGS[org]["sector"]
+    return [{"url": EXT_DESIGNATION_TYPE, "valueCodeableConcept": cc(CS_R02_SECTOR, sector, SECTOR_DISPLAY[sector])},
+            {"url": EXT_SOURCE_ID, "valueIdentifier": {"system": "urn:ietf:rfc:3986", "value": seed_uuid("source-" + org)}}]
+
+
 def list_resource(lst: dict) -> dict:
+    """An MHD SubmissionSet or Folder; `source` is the author's PractitionerRole, as PDSm allows."""
     display = {"submissionset": "SubmissionSet as a FHIR List", "folder": "Folder as a FHIR List"}
+    extension = _submission_extensions(lst) if lst["kind"] == "submissionset" else []
     return {
-        "resourceType": "List", "id": lst["id"],
+        "resourceType": "List", "id": lst["id"], **({"extension": extension} if extension else {}),
         "identifier": [{"use": "official", "system": "urn:ietf:rfc:3986", "value": seed_uuid(lst["id"])}],
         "status": "current", "mode": "working", "title": lst["title"],
         "code": cc(CS_MHD_LIST_TYPES, lst["kind"], display[lst["kind"]]),
         "subject": ref("Patient/" + lst["patient"], pat_name(lst["patient"])),
-        "date": dt(lst["date"]), "source": ref("Practitioner/" + lst["source"], pra_name(lst["source"])),
+        "date": dt(lst["date"]), "source": ref("PractitionerRole/prr-" + lst["source"][4:], pra_name(lst["source"])),
         "entry": [{"item": ref("DocumentReference/" + d)} for d in lst["docs"]],
     }
 
@@ -1296,11 +1324,16 @@ def bundles() -> dict[str, list[dict]]:
     }
 
 
+# Each entry's fullUrl is its absolute URL on the project's canonical base, so that the relative references
+# inside the resources resolve against it (bdl-7 and the validator's reference checks need a fullUrl).
+CANONICAL_BASE = "https://dmp-fhir-server.example/fhir"
+
+
 def transaction(name: str, resources: list[dict]) -> dict:
     return {
         "resourceType": "Bundle", "id": "seed-" + name, "type": "transaction",
-        "entry": [{"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-                  for r in resources],
+        "entry": [{"fullUrl": f"{CANONICAL_BASE}/{r['resourceType']}/{r['id']}", "resource": r,
+                   "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}} for r in resources],
     }
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from tests import factories
+
 from fhir_server.cli import main
 from fhir_server.config import Settings
 from fhir_server.auth.tokens import TokenService
@@ -109,3 +111,46 @@ def test_compose_file_runs_commands_that_exist():
     assert used == {"seed", "serve"}
     assert used <= set(_parser()._subparsers._group_actions[0].choices)
     assert "replSet" in compose and "DMP_FHIR_MONGODB_URI" in compose
+
+
+def _raw_post(port: int, path: str, body: bytes, headers: str = "") -> tuple[str, bytes]:
+    """One HTTP/1.1 request written byte by byte, as a Java client offering HTTP/2 sends it."""
+    request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+               f"Upgrade: h2c\r\nHTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAAAZAAEAQAAAAAFAABAAA\r\n{headers}"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(65536)
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+        while len(rest) < length:
+            rest += s.recv(65536)
+    return head.decode(), rest
+
+
+def test_serve_keeps_post_bodies_of_clients_offering_h2c(tmp_path):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "fhir_server.cli", "serve", "--port", str(port), "--no-seed"],
+                            cwd=tmp_path, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdout.readline()
+        _wait_for(f"http://127.0.0.1:{port}")
+        head, body = _raw_post(port, "/dev/token", b'{"as": "Device/ops", "scope": "system/*.cruds"}',
+                               "Content-Type: application/json\r\n")
+        assert head.startswith("HTTP/1.1 200"), head
+        token = json.loads(body)["access_token"]
+        patient = factories.patient(family="Upgrade", given="Java")
+        head, body = _raw_post(port, "/fhir/Patient", json.dumps(patient).encode(),
+                               f"Content-Type: application/fhir+json\r\nAuthorization: Bearer {token}\r\n")
+        assert head.startswith("HTTP/1.1 201"), (head, body)
+        created = json.loads(body)
+        assert created["name"] == patient["name"] and "101 Switching" not in head
+        stored = httpx.get(f"http://127.0.0.1:{port}/fhir/Patient/{created['id']}",
+                           headers={"Authorization": f"Bearer {token}"}).json()
+        assert stored["name"] == patient["name"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert "Unsupported upgrade" not in proc.stderr.read()

@@ -31,3 +31,11 @@ def test_specialist_sees_authorised_records_without_masked_documents(app, store,
 def test_nir_keys_are_valid():
     value = nir(2, 1979, 3, 42)
     assert len(value) == 15 and int(value[-2:]) == 97 - int(value[:13]) % 97
+
+
+def test_generated_bundles_name_every_entry_by_its_absolute_url():
+    for bundle in generate(2):
+        assert bundle["type"] == "transaction"
+        for entry in bundle["entry"]:
+            r = entry["resource"]
+            assert entry["fullUrl"] == f"https://dmp-fhir-server.example/fhir/{r['resourceType']}/{r['id']}"

@@ -5,6 +5,7 @@
     opens          Patient only: when a record not yet open opens (emergency searches leave it out until then)
     labels         DocumentReference: its DMP visibility codes
     authors        DocumentReference: its author references (professionals and organisations)
+    codes          DocumentReference: every system|code of its class and type (the access matrix matches them)
     hidden_since   DocumentReference with INVISIBLE_PATIENT: when the month started
     hidden_until   … and when it ends (at most one month; evaluated at query time, no job needed)
     revealed       DocumentReference: INVISIBLE_PATIENT was lifted once (it cannot be set again)
@@ -28,8 +29,9 @@ import orjson
 
 from ..instants import parse_instant
 from ..errors import FhirError
+from .matrix import document_codes
 from .decisions import (DMP_CLOSED, DMP_STATUS_URL, HIDDEN_FROM_PATIENT_MAX, HIDDEN_UNTIL_URL, INVISIBLE_PATIENT,
-                        VISIBILITY_CODES, VISIBILITY_SYSTEM)
+                        INVISIBLE_REPRESENTANTS_LEGAUX, VISIBILITY_CODES, VISIBILITY_SYSTEM)
 
 
 # the policy's filters, next to the search indexes of each collection
@@ -75,6 +77,8 @@ def compute_acl(resource_type: str, resource: dict, index: dict, previous: dict 
         provision = resource.get("provision") or {}
         if provision.get("type") == "deny" and provision.get("actor"):
             acl["deny"] = True
+    elif resource_type == "Communication" and _secret_labels(resource):
+        acl["labels"] = _secret_labels(resource)     # a notice about a minor's secret (notifications.py)
     elif resource_type == "Binary":
         context = (resource.get("securityContext") or {}).get("reference")
         if isinstance(context, str):
@@ -112,6 +116,11 @@ def visibility_labels(resource: dict) -> list[str]:
     return sorted(set(labels))
 
 
+def _secret_labels(resource: dict) -> list[str]:
+    return sorted({c.get("code") for c in (resource.get("meta") or {}).get("security") or []
+                   if c.get("system") == VISIBILITY_SYSTEM and c.get("code") == INVISIBLE_REPRESENTANTS_LEGAUX})
+
+
 def author_references(resource: dict) -> list[str]:
     return [a["reference"] for a in resource.get("author") or []
             if isinstance(a, dict) and isinstance(a.get("reference"), str)]
@@ -131,7 +140,7 @@ def dmp_status(patient: dict) -> dict:
 def _document_acl(resource: dict, previous: dict | None, now: datetime) -> dict:
     """`previous`: the acl of the version replaced (None for a creation)."""
     labels = visibility_labels(resource)
-    acl: dict = {"labels": labels, "authors": author_references(resource)}
+    acl: dict = {"labels": labels, "authors": author_references(resource), "codes": document_codes(resource)}
     before = previous or {}
     if before.get("revealed") or (INVISIBLE_PATIENT in before.get("labels", []) and INVISIBLE_PATIENT not in labels):
         acl["revealed"] = True      # once shown to the holder, never hidden again (decisions.REHIDING_ALLOWED)

@@ -91,3 +91,75 @@ BLOCKS_SEEN_BY = ("holder", "legal_representative", "medecin_traitant", "system"
 # (?) Who may grant (issue 10, class 4): only the holder side grants access to a record (Consent through
 # $authorize, which a professional may record on the patient's consent); care teams, PractitionerRoles,
 # Patient and RelatedPerson resources are written by trusted systems (and Patient by the holder side).
+
+# -- The access matrix by profession (issue 12; data in definitions/access-matrix.json, code in matrix.py) --------
+# (?) The CNAM's own "matrice d'habilitations" is not published as data we could copy: the default file is the
+#     project's reading of R1111-46 and the 2021 decree. Médical professions (médecin 10, chirurgien-dentiste 40,
+#     sage-femme 50) read and feed every class; pharmacien, infirmier, masseur-kinésithérapeute, and the social and
+#     médico-social staff (an Ehpad care assistant: TRE_G15 99 "acteur caractérisé par son rôle", or 41) see less.
+#     The operator replaces the file (DMP_FHIR_ACCESS_MATRIX_FILE); a malformed file stops the server at start-up.
+# The matrix narrows (policy.Policy.narrowed) care-team members, authorised professionals and emergency modes. It does not narrow:
+#   - the médecin traitant (rule 5: "sees all documents"; an MT is a physician);
+#   - a professional's own documents (rule 4 keeps them visible to their author; AUTHOR_SEES_OWN_DOCUMENTS);
+#   - the holder, the legal representatives and trusted systems (not professionals).
+# (?) Emergency modes follow the same matrix: break-glass opens the record, not more than the profession may read.
+ACCESS_MATRIX_IN_EMERGENCY = True
+# (?) A professional's professions are every coding of Practitioner.qualification and of their active
+#     PractitionerRoles (code, specialty); with several, their rights add up (union): the directory is written by
+#     trusted systems only, so a professional cannot give themselves a profession (matrix.Matrix.rights).
+# (?) A Practitioner whose directory entry names no profession keeps today's rights (profile "unqualified" = all):
+#     records migrated before the matrix existed keep working; an operator who wants it strict sets "unqualified"
+#     to a narrow profile in their file. A profession the file does not list gets "otherProfessions".
+# The matrix applies to DocumentReference (and to Binary through its document); the other resources of the
+#     record (measures, agenda, messages) follow the record-level rules only. A document is readable when any
+#     of its class (TRE_A03) or type codes is readable: a type entry (e.g. LOINC 11502-2, lab report) opens that
+#     type whatever its class.
+# Writes: a profession feeds (creates) only documents of a class or type it may write, else 403; metadata
+#     updates of an existing document (status, labels) are not "feeding" and follow rules 12 and 13.
+
+# -- $access-status (issue 12, DMP TD0.2) ------------------------------------------------------------------------
+# (?) What a professional learns: whether a record exists for the INS and its status (open / not yet open, with
+#     the opening date, which is a legal date and no medical fact / closed); their own authorisation: valid
+#     (on which basis, until when), expired (since when), blocked (rule 3: the DMP answers "INTERDIT"), or none;
+#     whether they are médecin traitant; the emergency modes open to them. A blocked caller learns nothing else
+#     (no emergency modes: BLOCK_APPLIES_IN_EMERGENCY); an unauthorised one learns the emergency modes, which is
+#     what they need to act for a patient in danger (R1111-48) and reveals no medical fact. The Patient id and the
+#     "médecin traitant" answer go only to a caller with a valid authorisation; document counts and other actors
+#     never. The closure date goes to the médecin traitant (who was told of the closure) and to trusted systems.
+ACCESS_STATUS_CLOSURE_DATE_TO_MT = True
+
+# -- Notices of new documents (issue 12, item 5; services/notifications.py) ------------------------------------------
+# (?) The holder is told (a Communication from the server, `about` the document) when a professional adds a
+#     document, or when a document hidden from them becomes visible (revealed, or its month over: `dmp-fhir notify`
+#     and serve's quarter-hour job); once per document. Not for their own deposits (author = the Patient), and not
+#     for trusted-system feeds (seeding, migrations, the insurer's reimbursement feed: bulk loads would flood the
+#     holder, and Mon espace santé announces reimbursements in its own space). A notice about a minor's secret
+#     carries INVISIBLE_REPRESENTANTS_LEGAUX in meta.security, which acl.py turns into the same label filter that
+#     hides the document itself from the legal representatives (read, search, $everything).
+
+# -- A professional masks at the holder's request (issue 12, item 6; labels.py, operations.mask) ---------------------
+# (?) Rule 4 names the holder. The DMP also lets a professional set "masqué aux professionnels" when the holder asks
+#     during the consultation, at feeding time or later. We allow it to a professional with normal access to the
+#     record (médecin traitant, care team, authorised; not emergency, not author-only), only with `requestedBy` =
+#     the holder (a legal representative masks through their own access, no proxy needed). The request is recorded
+#     on the label itself (extension MASKED_AT_REQUEST_URL: requestedBy, recordedBy, date), so the holder sees who
+#     masked it for them, and the operation is traced like any other. Lifting a mask widens who sees the document:
+#     only the holder side does it ($unmask), as rule 4 says.
+PROFESSIONAL_MASKS_ON_REQUEST = True
+MASKED_AT_REQUEST_URL = "https://dmp-fhir-server.example/fhir/StructureDefinition/masked-at-holder-request"
+
+# -- $access-list and $who-can-see (issue 12, items 3 and 4; access/audience.py, services/access_operations.py) ----
+# (?) "Who can reach the record" is asked of the one policy for every actor the record's own resources name (the
+#     holder, the legal representatives, the médecins traitants, care-team members, actors of its Consents, authors
+#     of its documents). An establishment reaches a record through its professionals: it is listed as each of its
+#     professionals (PractitionerRole) acting for it (`onBehalfOf`), the way their tokens would present them.
+# (?) Emergency access is open to any professional, so it is described as a rule (which modes, masked documents
+#     shown or not), not as a list of actors; the emergency accesses that took place come from the traces.
+# (?) $access-list: the holder and the legal representatives (L1111-19), and trusted systems; a representative is
+#     not told of a professional known only as the author of the minor's confidential documents (R1111-50), and
+#     no basis naming such a document is shown to them. Only professionals who can reach the record now, or are
+#     blocked, are listed (an expired authorisation or a finished care team is history, in the traces).
+# (?) $who-can-see: the holder and trusted systems only (CONTRACT.md); a legal representative asks the holder's
+#     questions through $access-list. A document hidden from the holder (INVISIBLE_PATIENT) is 404 to them here too.
+#     Each yes/no is guard.check_readable run as that actor; `hiddenBy` names the label (or the access matrix) that
+#     explains a no.

@@ -7,12 +7,14 @@ from ..auth.actor import Actor
 from ..errors import BadRequest, Forbidden
 from .acl import author_references, visibility_labels
 from .decisions import (ALLOW_INVISIBLE_PATIENT_WITH_MASQUE_PS, HIDDEN_UNTIL_URL, INVISIBLE_PATIENT,
-                        INVISIBLE_REPRESENTANTS_LEGAUX, MASQUE_PS, REHIDING_ALLOWED)
+                        INVISIBLE_REPRESENTANTS_LEGAUX, MASKED_AT_REQUEST_URL, MASQUE_PS,
+                        PROFESSIONAL_MASKS_ON_REQUEST, REHIDING_ALLOWED, VISIBILITY_SYSTEM)
 from .policy import Decision
 from .relationships import identities
 
 HOLDER_SIDE = ("holder", "legal_representative")
 PROFESSIONAL_SIDE = ("medecin_traitant", "care_team", "authorised", "emergency", "author")
+MAY_MASK_ON_REQUEST = ("medecin_traitant", "care_team", "authorised")
 
 
 def check_label_change(actor: Actor, decision: Decision, before: dict | None, after: dict | None) -> None:
@@ -44,6 +46,19 @@ def check_rehiding(before_acl: dict | None, after_acl: dict | None) -> None:
                         expression="DocumentReference.securityLabel")
 
 
+def _requested_by_holder(actor: Actor, document: dict) -> bool:
+    """decisions.py: the MASQUE_PS label records that the holder asked this professional."""
+    holder = (document.get("subject") or {}).get("reference")
+    for label in document.get("securityLabel") or []:
+        if not any(c.get("system") == VISIBILITY_SYSTEM and c.get("code") == MASQUE_PS for c in label.get("coding") or []):
+            continue
+        for ext in label.get("extension") or []:
+            if ext.get("url") == MASKED_AT_REQUEST_URL:
+                parts = {p.get("url"): (p.get("valueReference") or {}).get("reference") for p in ext.get("extension") or []}
+                return bool(holder) and parts.get("requestedBy") == holder and parts.get("recordedBy") == actor.reference
+    return False
+
+
 def _hidden_until(document: dict | None) -> list:
     return [e for e in (document or {}).get("extension") or [] if e.get("url") == HIDDEN_UNTIL_URL]
 
@@ -54,7 +69,9 @@ def is_author(actor: Actor, document: dict) -> bool:
 
 def _may_add(code: str, actor: Actor, decision: Decision, document: dict) -> bool:
     if code == MASQUE_PS:
-        return decision.relationship in HOLDER_SIDE
+        return decision.relationship in HOLDER_SIDE or (
+            PROFESSIONAL_MASKS_ON_REQUEST and decision.relationship in MAY_MASK_ON_REQUEST
+            and _requested_by_holder(actor, document))
     # INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX: the author professional (or their establishment)
     return decision.relationship in PROFESSIONAL_SIDE and is_author(actor, document)
 
@@ -77,7 +94,8 @@ def _require(allowed: bool, what: str, code: str, decision: Decision) -> None:
 
 
 _WHO = {
-    MASQUE_PS: "only the holder or a legal representative masks or unmasks a document",
+    MASQUE_PS: "only the holder or a legal representative masks or unmasks a document; a professional with access "
+               "masks it at the holder's request ($mask with requestedBy = the holder)",
     INVISIBLE_PATIENT: "only the author hides a document from the patient; a professional with access reveals it",
     INVISIBLE_REPRESENTANTS_LEGAUX: "only the author hides a document from the legal representatives",
 }

@@ -16,8 +16,10 @@ from ..storage.mongo import MongoStore
 from . import decisions as rules
 from .acl import dmp_status
 from .lifecycle import not_open_yet
-from .relationships import PatientFacts, authorised, blocked, identities, in_care_team, load_facts, opposed, \
-    represents, role_organizations
+from .matrix import Matrix, Rights, load_matrix, read_filter
+from .professions import professions_of
+from .relationships import PatientFacts, active_roles, authorised, blocked, identities, in_care_team, load_facts, \
+    opposed, represents, role_organizations
 
 
 @dataclass(frozen=True)
@@ -107,13 +109,16 @@ def with_binaries(store: MongoStore, documents: list[str]) -> list[str]:
 class Policy:
     """Decisions for one request (the actor is fixed); facts are read once per patient."""
 
-    def __init__(self, store: MongoStore, actor: Actor, now: datetime, age_of_majority: int):
+    def __init__(self, store: MongoStore, actor: Actor, now: datetime, age_of_majority: int,
+                 matrix: Matrix | None = None):
         self.store, self.now = store, now
         self.age_of_majority = age_of_majority
+        self.matrix = matrix or load_matrix()
+        self._rights: Rights | None = None
         self._facts: dict[str, PatientFacts | None] = {}
         self._authored: set[str] = set()        # records where the actor wrote a document
         self._authored_known: set[str] = set()
-        self._organizations: set[str] | None = None
+        self._roles: list[dict] | None = None
         self._decisions: dict[str, Decision] = {}
         self._carers: dict[str, list[str]] = {}
         self._hidden_docs: dict[str, list[str]] = {}
@@ -126,8 +131,8 @@ class Policy:
         documents of the establishment) as for blocks (which use every role organisation anyway)."""
         if actor.resource_type != "Practitioner" or not actor.organization:
             return actor
-        self._organizations = role_organizations(self.store, actor)
-        return actor if actor.organization in self._organizations else with_fields(actor, organization=None)
+        verified = actor.organization in role_organizations(self.roles(actor))
+        return actor if verified else with_fields(actor, organization=None)
 
     def facts(self, patient_id: str) -> PatientFacts | None:
         if patient_id not in self._facts:
@@ -146,11 +151,29 @@ class Policy:
         """A List or Provenance that names a document hidden from the actor is hidden with it."""
         return bool(set(references) & {h for pid in patient_ids for h in hidden_documents(self, pid)})
 
+    def roles(self, actor: Actor | None = None) -> list[dict]:
+        """The professional's active PractitionerRoles, read once per request (organisations and professions).
+        `actor`: while the verified actor is being built (the roles do not depend on the organisation claim)."""
+        if self._roles is None:
+            self._roles = active_roles(self.store, actor or self.actor)
+        return self._roles
+
     def organizations(self) -> set[str]:
-        """Where the professional works (PractitionerRole), for deny rules: read once per request."""
-        if self._organizations is None:
-            self._organizations = role_organizations(self.store, self.actor)
-        return self._organizations
+        """Where the professional works (PractitionerRole), for deny rules."""
+        return role_organizations(self.roles())
+
+    def rights(self) -> Rights:
+        """What the professional's profession may read and feed (the access matrix): read once per request."""
+        if self._rights is None:
+            self._rights = self.matrix.rights(professions_of(self.store, self.actor, self.roles()))
+        return self._rights
+
+    def narrowed(self, view: dict) -> dict:
+        """A professional's view further narrowed by the access matrix (care team, authorised, emergency)."""
+        matrix_view = read_filter(self.rights(), self.actor.reference)
+        if not matrix_view:
+            return view
+        return {"$and": [view, matrix_view]} if view else matrix_view
 
     def authored_any(self, patient_id: str) -> bool:
         if patient_id not in self._authored_known:
@@ -205,9 +228,10 @@ class Policy:
         if mode in rules.EMERGENCY_MODES:
             return self._emergency(facts, mode)
         if in_care_team(facts, actor, self.now):
-            return Decision(True, "care_team", "member of an active care team", professional_view(actor))
+            return Decision(True, "care_team", "member of an active care team",
+                            self.narrowed(professional_view(actor)))
         if authorised(facts, actor, self.now):
-            return Decision(True, "authorised", "authorised by the holder", professional_view(actor))
+            return Decision(True, "authorised", "authorised by the holder", self.narrowed(professional_view(actor)))
         if rules.AUTHOR_SEES_OWN_DOCUMENTS and self.authored_any(facts.id):
             return Decision(True, "author", "author of documents in the record (those documents only)",
                             authored_by(actor))
@@ -218,5 +242,10 @@ class Policy:
             return Decision(False, "none", "bris_de_glace needs a reason (access_reason claim)")
         if opposed(facts, mode):
             return Decision(False, "none", f"the holder objected to {mode} access")
-        visibility = {"_acl.deny": {"$ne": True}} if rules.EMERGENCY_SEES_MASKED else professional_view(self.actor)
-        return Decision(True, "emergency", f"emergency access ({mode})", visibility)
+        return Decision(True, "emergency", f"emergency access ({mode})", self.emergency_view())
+
+    def emergency_view(self) -> dict:
+        """Masked documents per EMERGENCY_SEES_MASKED, never the holder's blocks (BLOCKS_SEEN_BY), and the
+        same access matrix as normal access (decisions.ACCESS_MATRIX_IN_EMERGENCY)."""
+        view = {"_acl.deny": {"$ne": True}} if rules.EMERGENCY_SEES_MASKED else professional_view(self.actor)
+        return self.narrowed(view) if rules.ACCESS_MATRIX_IN_EMERGENCY else view

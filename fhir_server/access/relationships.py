@@ -93,13 +93,18 @@ def blocked(facts: PatientFacts, actor: Actor, wider: set[str] | None = None) ->
         for c in facts.consents)
 
 
-def role_organizations(store: MongoStore, actor: Actor) -> set[str]:
-    """The organisations of the professional's active PractitionerRoles."""
+def active_roles(store: MongoStore, actor: Actor) -> list[dict]:
+    """The professional's active PractitionerRoles (resources): one query serves both their organisations
+    (role_organizations) and their professions (professions.professions_of)."""
     if actor.resource_type != "Practitioner":
-        return set()
+        return []
     roles = store.find("PractitionerRole", {"_idx.practitioner.r": actor.reference, "deleted": False})
-    return {r["res"]["organization"]["reference"] for r in roles
-            if r["res"].get("active") is not False and (r["res"].get("organization") or {}).get("reference")}
+    return [r["res"] for r in roles if r["res"].get("active") is not False]
+
+
+def role_organizations(roles: list[dict]) -> set[str]:
+    """The organisations of these (active) PractitionerRoles."""
+    return {r["organization"]["reference"] for r in roles if (r.get("organization") or {}).get("reference")}
 
 
 def opposed(facts: PatientFacts, mode: str) -> bool:
@@ -140,3 +145,13 @@ def represents(store: MongoStore, actor: Actor, facts: PatientFacts, now: dateti
     codes = {c.get("code") for r in person.get("relationship") or [] for c in r.get("coding") or []}
     return bool(codes & LEGAL_REPRESENTATIVE_CODES) and _period_covers(person.get("period"), now) \
         and facts.is_minor(now.date(), majority)
+
+
+def permits_for(facts: PatientFacts, actor: Actor) -> list[dict]:
+    """The periods of the active permits naming the actor (or its establishment), current or not:
+    what $access-status reports as 'valid until' or 'expired'."""
+    return [c["provision"].get("period") or {} for c in facts.consents
+            if (c.get("provision") or {}).get("type") == "permit" and _actors(c["provision"]) & identities(actor)]
+
+
+period_covers = _period_covers

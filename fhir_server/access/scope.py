@@ -11,7 +11,7 @@ from ..search.compile import compile_search
 from ..errors import Forbidden
 from .acl import DERIVED_TYPES, compartment_params
 from .decisions import ACCESS_MODE_SYSTEM, AUTHOR_SEES_OWN_DOCUMENTS, EMERGENCY_MODES
-from .policy import Decision, Policy, hidden_documents, professional_view
+from .policy import Decision, Policy, hidden_documents
 from .relationships import identities
 
 MATCH_NOTHING = {"_acl.patients": {"$in": []}}
@@ -116,7 +116,7 @@ def _emergency_scope(policy: Policy) -> dict:
         excluded.update(pid for d in policy.store.find("Consent", query.filter)
                         for pid in d["_acl"]["patients"] if not policy.decide(pid).allowed)
     reachable = _clause({"_acl.patients": {"$nin": sorted(excluded), "$exists": True, "$ne": []}},
-                        professional_view(actor))
+                        policy.emergency_view())
     treated = [(pid, policy.decide(pid)) for pid in patients_of(policy, "Patient", "general-practitioner",
                                                                    actor.reference)]
     full_view = union_of(policy, [(pid, d) for pid, d in treated if d.allowed and not d.visibility])

@@ -6,6 +6,7 @@ from ..errors import Forbidden, MethodNotAllowed
 from . import decisions as rules
 from .acl import author_references, dmp_status
 from .labels import HOLDER_SIDE, check_label_change, is_author
+from .matrix import document_codes
 from .policy import Decision, Policy
 
 # resources whose content grants access to the record (decisions.py: who may grant); PractitionerRole is the
@@ -53,6 +54,7 @@ def _check_patient(policy: Policy, decision: Decision, pid: str, kind: str, reso
         _check_holder_side(policy, pid, kind, resource_type, before, after)
     else:
         _check_professional(policy, kind, resource_type, before, after)
+        check_feed(policy, decision, resource_type, before, after)
 
 
 def _check_holder_side(policy: Policy, pid: str, kind: str, resource_type: str, before: dict | None,
@@ -103,6 +105,19 @@ def _check_professional(policy: Policy, kind: str, resource_type: str, before: d
     if kind != "delete":
         if before.get("status") != (after or {}).get("status") and not is_author(policy.actor, before):
             raise Forbidden("only the author changes a document's status (rule 12)")
+
+
+def check_feed(policy: Policy, decision: Decision, resource_type: str, before: dict | None,
+               after: dict | None) -> None:
+    """The access matrix on writes: a profession feeds only the document classes and types it may
+    (decisions.ACCESS_MATRIX_ON_WRITES); the médecin traitant is not narrowed, like on reads."""
+    if resource_type != "DocumentReference" or before is not None or after is None \
+            or decision.relationship == "medecin_traitant":
+        return
+    rights = policy.rights()
+    if not rights.feeds(document_codes(after or {})):
+        raise Forbidden(f"the access matrix ({policy.matrix.version}, profile {'/'.join(rights.profiles)}) "
+                        "does not let this profession feed a document of this class or type")
 
 
 def _metadata_only(before: dict, after: dict | None) -> None:

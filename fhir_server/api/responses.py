@@ -4,31 +4,37 @@ from __future__ import annotations
 
 from email.utils import format_datetime
 
-import orjson
 from fastapi.responses import Response
 
 from ..errors import FhirError, operation_outcome, Issue
 from ..services.context import Outcome
+from .formats import JSON, dumps, media_type
 
-FHIR_JSON = "application/fhir+json; charset=utf-8"
 
-
-def fhir_response(body: dict | None, status: int = 200, headers: dict | None = None) -> Response:
-    content = orjson.dumps(body) if body is not None else b""
-    return Response(content, status_code=status, media_type=FHIR_JSON if body is not None else None,
+def fhir_response(body: dict | None, status: int = 200, headers: dict | None = None, fmt: str = JSON) -> Response:
+    content = dumps(body, fmt) if body is not None else b""
+    return Response(content, status_code=status, media_type=media_type(fmt) if body is not None else None,
                     headers=headers)
 
 
-def render(out: Outcome, base_url: str, prefer_return: str) -> Response:
+WRITES = frozenset({"create", "update", "patch"})
+
+
+def render(out: Outcome, base_url: str, prefer_return: str, kind: str = "", fmt: str = JSON) -> Response:
+    """`kind` is the interaction's: a write names what it wrote in Location and Content-Location even when it
+    answers 200 (update, patch, conditional update, a conditional create that matched), since HAPI's client
+    takes `MethodOutcome.getId()` from them; any versioned resource answer gets Content-Location."""
     headers: dict[str, str] = {}
     if out.version is not None:
         headers["ETag"] = f'W/"{out.version}"'
     if out.last_modified is not None:
         headers["Last-Modified"] = format_datetime(out.last_modified, usegmt=True)
     location = out.location(base_url)
-    if location and out.created:
+    if location and (out.created or kind in WRITES):
         headers["Location"] = location
-    return fhir_response(_body(out, prefer_return), out.status, headers)
+    if location and out.status < 300:
+        headers["Content-Location"] = location
+    return fhir_response(_body(out, prefer_return), out.status, headers, fmt)
 
 
 def _body(out: Outcome, prefer_return: str) -> dict | None:
@@ -42,6 +48,6 @@ def _body(out: Outcome, prefer_return: str) -> dict | None:
     return out.resource
 
 
-def error_response(error: FhirError) -> Response:
+def error_response(error: FhirError, fmt: str = JSON) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="dmp-fhir"'} if error.status == 401 else None
-    return fhir_response(error.outcome(), error.status, headers)
+    return fhir_response(error.outcome(), error.status, headers, fmt)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import orjson
 
 from fastapi import APIRouter, Request
@@ -12,29 +10,38 @@ from fastapi.responses import Response
 
 from ..auth.actor import Actor
 from ..errors import BadRequest, NotFound, Unauthorized
+from ..services.conformance import conformance, is_conformance_path
 from ..services.context import Context
 from ..services.dispatch import dispatch
-from ..validation.structure import parse_json
+from .body import parse_body, read_body
+from .formats import negotiate_request
 from .requests import interaction_from, prefer_return
 from .responses import fhir_response, render
 
 router = APIRouter()
 FHIR_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+DEV_TOKEN_OPTIONS = ("scope", "mode", "reason", "organization")
 
 
 @router.get("/fhir/metadata")
 async def metadata(request: Request) -> Response:
-    return fhir_response(request.app.state.capability)
+    request.state.interaction = "capabilities"
+    return fhir_response(request.app.state.capability, fmt=negotiate_request(request))
 
 
 @router.post("/dev/token")
 async def dev_token(request: Request) -> Response:
     """Development mode only (CONTRACT.md): the options of `dmp-fhir token` as a JSON body."""
-    if not request.app.state.settings.development_mode:
+    request.state.interaction = "dev-token"
+    settings = request.app.state.settings
+    if not settings.development_mode:
         raise NotFound("/dev/token exists only in development mode")
-    body = parse_json(await request.body() or b"{}")
+    body = parse_body(await read_body(request, settings.max_body_bytes) or b"{}", settings)
     if not isinstance(body, dict) or not isinstance(body.get("as"), str):
         raise BadRequest('body must be a JSON object such as {"as": "Practitioner/ID", "scope": "user/*.cruds"}')
+    for name in DEV_TOKEN_OPTIONS:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise BadRequest(f"'{name}' must be a string", expression=name)
     token = request.app.state.tokens.mint(
         body["as"], scope=body.get("scope"), mode=body.get("mode") or "normal", reason=body.get("reason"),
         organization=body.get("organization"))
@@ -44,13 +51,20 @@ async def dev_token(request: Request) -> Response:
 @router.api_route("/fhir", methods=FHIR_METHODS)
 @router.api_route("/fhir/{path:path}", methods=FHIR_METHODS)
 async def fhir(request: Request, path: str = "") -> Response:
+    fmt = negotiate_request(request)  # first, so that even a 401 answers in the client's format
+    if is_conformance_path(path):       # public artefacts, like /metadata (services/conformance.py)
+        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("_format", "_pretty")]
+        return fhir_response(conformance(request.method, path, params, base_url(request)), fmt=fmt)
     actor = authenticate(request)
+    request.state.actor = actor.reference          # for the access log (access_log.py)
     it = await interaction_from(request, path)
+    request.state.interaction = f"{it.kind} ${it.operation}" if it.operation else it.kind
+    request.state.resource_type = it.resource_type
     ctx = Context(store=request.app.state.store, settings=request.app.state.settings, actor=actor,
                   base_url=base_url(request), request_id=request.state.request_id,
                   prefer_return=prefer_return(request), audit=request.app.state.audit)
     out = await run_in_threadpool(dispatch, ctx, it)
-    return render(out, ctx.base_url, ctx.prefer_return)
+    return render(out, ctx.base_url, ctx.prefer_return, it.kind, fmt)
 
 
 def authenticate(request: Request) -> Actor:
@@ -67,7 +81,3 @@ def base_url(request: Request) -> str:
     configured = request.app.state.settings.base_url
     return configured.rstrip("/") if configured else f"{str(request.base_url).rstrip('/')}/fhir"
 
-
-def request_id(request: Request) -> str:
-    given = request.headers.get("x-request-id", "")
-    return given[:64] if given.strip() else uuid.uuid4().hex

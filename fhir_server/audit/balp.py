@@ -15,7 +15,7 @@ REST_TYPE = {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
              "display": "Restful Operation"}
 AUTHZ_TYPE = {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110113", "display": "Security Alert"}
 INTERACTION_SYSTEM = "http://hl7.org/fhir/restful-interaction"
-OPERATION_SYSTEM = "https://dmp-fhir-server.example/fhir/CodeSystem/operation"
+OPERATION_SYSTEM = "https://dmp-fhir-server.example/fhir/CodeSystem/operation"   # capability/CodeSystem-operation.json
 ACCESS_MODE_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_R248_ModeAcces/FHIR/TRE-R248-ModeAcces"
 ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
@@ -103,8 +103,16 @@ def _subtype(trace: Trace, code: str) -> dict:
     return {"system": INTERACTION_SYSTEM, "code": code}
 
 
+# purposeOfUse is bound (extensible) to v3 PurposeOfUse: each TRE_R248 mode carries its v3-ActReason twin
+V3_PURPOSE = {"normal": ("TREAT", "treatment"), "bris_de_glace": ("ETREAT", "Emergency Treatment"),
+              "centre_15": ("ETREAT", "Emergency Treatment")}
+
+
 def _purpose(actor: Actor) -> list[dict]:
     codings = [{"system": ACCESS_MODE_SYSTEM, "code": actor.access_mode}]
+    if actor.access_mode in V3_PURPOSE:
+        code, display = V3_PURPOSE[actor.access_mode]
+        codings.append({"system": ACT_REASON, "code": code, "display": display})
     if actor.access_mode == "bris_de_glace":
         codings.append({"system": ACT_REASON, "code": "BTG", "display": "break the glass"})
     return [{"coding": codings, **({"text": actor.reason} if actor.reason else {})}]

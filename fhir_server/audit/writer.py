@@ -1,10 +1,18 @@
-"""Appending traces: one insert per trace, chained per patient (the chain head is cached in memory and
-re-read only when another process got there first, which the unique (chain, seq) index reveals)."""
+"""Appending traces: one insert per trace, chained per patient.
+
+A trace is never written on its own: it is queued on a unit of work (the write's, or a unit opened for
+it) and stored as the unit's last writes, under the locks of the chains it extends, taken in key order
+and held until the unit has committed or rolled back (storage/CONCURRENCY.md gives the one lock order).
+So a chain never links to a trace that a rollback takes away, and unrelated patients never wait for
+each other. The chain head is cached in memory and re-read only when another process got there first,
+which the unique (chain, seq) index reveals.
+"""
 
 from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..errors import Conflict, ServiceUnavailable
@@ -17,66 +25,123 @@ CHAIN_INDEX = [("_chain.key", 1), ("_chain.seq", 1)]
 ATTEMPTS = 5
 
 
+@dataclass
+class _Pending:
+    key: str
+    resource: dict
+    acl: dict
+    recorded: datetime
+    id: str
+
+
+class ChainLocks:
+    """One lock per chain key. The table's own mutex is a leaf: held only to find a key's lock."""
+
+    def __init__(self):
+        self._table: dict[str, threading.Lock] = {}
+        self._mutex = threading.Lock()
+
+    def hold(self, keys: list[str]) -> list[threading.Lock]:
+        """Take the locks of `keys` in sorted order (the documented order, so two units never deadlock)."""
+        with self._mutex:
+            locks = [self._table.setdefault(key, threading.Lock()) for key in sorted(set(keys))]
+        for lock in locks:
+            lock.acquire()
+        return locks
+
+
 class AuditWriter:
     def __init__(self, store: MongoStore):
         self.store = store
         self._heads: dict[str, tuple[int, str]] = {}
-        self._lock = threading.RLock()
+        self._locks = ChainLocks()
         self._heads_loaded = False
+        self._loading = threading.Lock()
         if not store.embedded:
             # other processes append too: the unique key tells a writer its cached head is stale.
             # (The embedded store lives in one process under one lock, and mongomock scans on unique inserts.)
             store.ensure_unique_index(COLLECTION, CHAIN_INDEX)
 
     def append(self, resource: dict, acl: dict, recorded: datetime, uow: UnitOfWork | None = None) -> str:
-        """Store one AuditEvent; its chain is the patient's (or the system chain). Returns its id."""
-        key = (acl.get("patients") or [SYSTEM_CHAIN])[0]
-        with self._lock:
-            for _ in range(ATTEMPTS):
-                seq, previous = self._head(key)
-                doc = self._document(resource, acl, recorded, key, seq + 1, previous)
-                try:
-                    self.store.insert(COLLECTION, doc, uow)
-                except Conflict:
-                    self._forget_heads()         # another process appended: read the heads again
-                    continue
-                self._heads[key] = (seq + 1, doc["_chain"]["hash"])
-                if uow is not None:
-                    uow.on_abort.append(self._forget_heads)
-                return doc["_id"]
+        """Queue one AuditEvent on `uow` (or store it now in a unit of its own); its chain is the patient's
+        (or the system chain). Returns its id."""
+        if uow is None:
+            with self.store.unit_of_work() as own:
+                return self.append(resource, acl, recorded, own)
+        pending = _Pending((acl.get("patients") or [SYSTEM_CHAIN])[0], resource, acl, recorded, str(uuid.uuid4()))
+        queue = self._queue_of(uow)
+        queue.append(pending)
+        return pending.id
+
+    def _queue_of(self, uow: UnitOfWork) -> list[_Pending]:
+        queue = getattr(uow, "audit_queue", None)
+        if queue is None:
+            queue = uow.audit_queue = []
+            uow.before_commit.append(lambda: self._flush(uow, queue))
+        return queue
+
+    def _flush(self, uow: UnitOfWork, queue: list[_Pending]) -> None:
+        keys = sorted({p.key for p in queue})
+        locks = self._locks.hold(keys)
+        uow.on_end.append(lambda: [lock.release() for lock in reversed(locks)])
+        uow.on_abort.append(lambda: self._forget(keys))
+        for pending in queue:
+            self._insert(pending, uow)
+
+    def _insert(self, pending: _Pending, uow: UnitOfWork) -> None:
+        for _ in range(ATTEMPTS):
+            seq, previous = self._head(pending.key)
+            doc = self._document(pending, seq + 1, previous)
+            try:
+                self.store.insert(COLLECTION, doc, uow)
+            except Conflict:
+                self._forget([pending.key])      # another process appended: read this head again
+                continue
+            self._heads[pending.key] = (seq + 1, doc["_chain"]["hash"])
+            return
         raise ServiceUnavailable("the access trace could not be written: the request is refused")
 
-    def _forget_heads(self) -> None:
-        """A rolled-back unit of work took its traces with it: read the heads again."""
-        self._heads.clear()
-        self._heads_loaded = False
+    def _forget(self, keys: list[str]) -> None:
+        """A rolled-back unit took its traces with it, or another process appended: re-read these heads."""
+        for key in keys:
+            self._heads.pop(key, None)
+            if self.store.embedded and self._heads_loaded:
+                self._read_head(key)     # every embedded head stays in memory (see _head)
 
     def _head(self, key: str) -> tuple[int, str]:
-        if self.store.embedded and not self._heads_loaded:
-            self._load_all_heads()
-        if key not in self._heads:
-            if self.store.embedded:
-                return (0, GENESIS)      # one process holds the embedded store: every head is in memory
-            last = self.store.find(COLLECTION, {"_chain.key": key}, sort=[("_chain.seq", -1)], limit=1)
-            self._heads[key] = (last[0]["_chain"]["seq"], last[0]["_chain"]["hash"]) if last else (0, GENESIS)
+        if key in self._heads:
+            return self._heads[key]
+        if self.store.embedded:
+            # one process holds the embedded store: once loaded, a head missing from memory is a new chain
+            if not self._heads_loaded:
+                self._load_all_heads()
+            return self._heads.get(key, (0, GENESIS))
+        return self._read_head(key)
+
+    def _read_head(self, key: str) -> tuple[int, str]:
+        last = self.store.find(COLLECTION, {"_chain.key": key}, sort=[("_chain.seq", -1)], limit=1)
+        self._heads[key] = (last[0]["_chain"]["seq"], last[0]["_chain"]["hash"]) if last else (0, GENESIS)
         return self._heads[key]
 
     def _load_all_heads(self) -> None:
-        """mongomock scans on every query: read every chain's head once instead of once per new chain."""
-        for doc in self.store.find(COLLECTION, {}, projection={"_chain": 1}):
-            chain = doc["_chain"]
-            if chain["seq"] > self._heads.get(chain["key"], (0, GENESIS))[0]:
-                self._heads[chain["key"]] = (chain["seq"], chain["hash"])
-        self._heads_loaded = True
+        """The embedded store is read once for every chain's head, rather than once per new chain."""
+        with self._loading:
+            if self._heads_loaded:
+                return
+            for doc in self.store.find(COLLECTION, {}, projection={"_chain": 1}):
+                chain = doc["_chain"]
+                if chain["seq"] > self._heads.get(chain["key"], (0, GENESIS))[0]:
+                    self._heads[chain["key"]] = (chain["seq"], chain["hash"])
+            self._heads_loaded = True
 
     @staticmethod
-    def _document(resource: dict, acl: dict, recorded: datetime, key: str, seq: int, previous: str) -> dict:
-        id = str(uuid.uuid4())
-        res = {**resource, "id": id, "meta": {**resource.get("meta", {}), "versionId": "1",
-                                              "lastUpdated": resource["recorded"]}}
-        chain = {"key": key, "seq": seq, "prev": previous, "hash": link_hash(res, acl, key, seq, previous)}
-        return {"_id": id, "v": 1, "lu": recorded, "deleted": False, "res": res, "_idx": extract_index(res),
-                "_acl": acl, "_chain": chain}
+    def _document(pending: _Pending, seq: int, previous: str) -> dict:
+        resource, key = pending.resource, pending.key
+        res = {**resource, "id": pending.id, "meta": {**resource.get("meta", {}), "versionId": "1",
+                                                      "lastUpdated": resource["recorded"]}}
+        chain = {"key": key, "seq": seq, "prev": previous, "hash": link_hash(res, pending.acl, key, seq, previous)}
+        return {"_id": pending.id, "v": 1, "lu": pending.recorded, "deleted": False, "res": res,
+                "_idx": extract_index(res), "_acl": pending.acl, "_chain": chain}
 
 
 def verify(store: MongoStore) -> tuple[int, list[BrokenLink]]:

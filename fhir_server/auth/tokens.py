@@ -13,6 +13,8 @@ from ..errors import BadRequest, Unauthorized
 from .actor import ACCESS_MODES, Actor, actor_from_claims
 
 VERIFIED_CACHE_SIZE = 10_000
+CLOCK_SKEW_SECONDS = 60          # how far ahead of ours an issuer's clock may be (nbf, iat)
+LAST_NUMERIC_DATE = 253402300799  # 9999-12-31T23:59:59Z: a NumericDate beyond it is not a date
 DEFAULT_SCOPES = {"Practitioner": "user/*.cruds", "Patient": "patient/*.cruds", "RelatedPerson": "patient/*.cruds",
                   "Organization": "system/*.cruds", "Device": "system/*.cruds"}
 
@@ -31,6 +33,7 @@ class TokenService:
         if cached is not None and cached[0] > time.time():
             return cached[1]
         claims = self._decode(token)
+        check_times(claims, time.time())
         actor = actor_from_claims(claims)
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
             self._verified.clear()
@@ -50,12 +53,13 @@ class TokenService:
         else:
             # 'none' and any algorithm we were not configured for
             raise Unauthorized(f"token algorithm '{alg}' is not accepted")
-        options = {"verify_aud": bool(self.settings.jwt_audience), "require_exp": True}
+        # exp, nbf and iat are checked by check_times: python-jose takes "9999999999" for a date and fails
+        # with a TypeError on null, a list or an object
+        options = {"verify_aud": bool(self.settings.jwt_audience), "verify_exp": False, "verify_nbf": False,
+                   "verify_iat": False}
         try:
             return jwt.decode(token, key, algorithms=algorithms, audience=self.settings.jwt_audience,
                               issuer=self.settings.jwt_issuer, options=options)
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("token expired") from None
         except JWTError as e:
             raise Unauthorized(f"invalid token: {e}") from None
 
@@ -84,3 +88,22 @@ class TokenService:
         except Unauthorized as e:
             raise BadRequest(e.diagnostics) from None
         return jwt.encode(claims, self.secret, algorithm="HS256")
+
+
+def check_times(claims: dict, now: float) -> None:
+    """RFC 7519 §4.1.4-6: `exp` required and in the future; `nbf` and `iat`, when present, not in the future.
+    Each must be a number of seconds (a NumericDate): a string, null, a list or an object is refused."""
+    for name in ("exp", "nbf", "iat"):
+        if (name in claims or name == "exp") and not _numeric_date(claims.get(name)):
+            raise Unauthorized(f"token '{name}' must be a NumericDate (seconds since 1970-01-01)")
+    if claims["exp"] <= now:
+        raise Unauthorized("token expired")
+    if "nbf" in claims and claims["nbf"] > now + CLOCK_SKEW_SECONDS:
+        raise Unauthorized("token not yet valid (nbf)")
+    if "iat" in claims and claims["iat"] > now + CLOCK_SKEW_SECONDS:
+        raise Unauthorized("token issued in the future (iat)")
+
+
+def _numeric_date(value: object) -> bool:
+    # a bound, not math.isfinite: json gives ints too large for a float, and NaN fails every comparison
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= LAST_NUMERIC_DATE

@@ -5,6 +5,7 @@ https://hl7.org/fhir/R4/search.html#summary and #elements: a subsetted resource 
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlencode
 
 from fhir_server.errors import Issue, operation_outcome
@@ -50,11 +51,16 @@ def entry(base_url: str, resource: dict, mode: str) -> dict:
 
 
 def outcome_entry(issues: list[Issue]) -> dict:
-    return {"resource": operation_outcome(issues), "search": {"mode": "outcome"}}
+    """The OperationOutcome is not stored, so its fullUrl is a fresh urn:uuid (bdl-7 wants every entry named)."""
+    return {"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": operation_outcome(issues), "search": {"mode": "outcome"}}
 
 
-def link(base_url: str, resource_type: str | None, params: list[tuple[str, str]], page: str | None) -> str:
-    query = [(k, v) for k, v in params if k != "_page"] + ([("_page", page)] if page else [])
+def link(base_url: str, resource_type: str | None, params: list[tuple[str, str]], page: str | None,
+         ignored: frozenset = frozenset()) -> str:
+    """The link of a page; `ignored` (name, value) pairs (or (name, None): every value) are what a lenient
+    search left out, so the self link says what was actually searched."""
+    query = [(k, v) for k, v in params if k != "_page" and (k, None) not in ignored and (k, v) not in ignored]
+    query += [("_page", page)] if page else []
     path = f"{base_url}/{resource_type}" if resource_type else base_url
     return f"{path}?{urlencode(query)}" if query else path
 
@@ -64,5 +70,11 @@ def searchset(entries: list[dict], total: int | None, links: list[tuple[str, str
     if total is not None:
         bundle["total"] = total
     bundle["link"] = [{"relation": rel, "url": url} for rel, url in links]
-    bundle["entry"] = entries
+    return with_entries(bundle, entries)
+
+
+def with_entries(bundle: dict, entries: list[dict]) -> dict:
+    """FHIR forbids empty arrays (ele-1): a Bundle without entries has no `entry` at all."""
+    if entries:
+        bundle["entry"] = entries
     return bundle

@@ -38,6 +38,7 @@ class CompiledSearch:
     fingerprint: str
     types: list[str] | None = None
     warnings: list[Issue] = field(default_factory=list)
+    ignored: frozenset = frozenset()   # (name, value or None) a lenient search left out, for the self link
 
     @property
     def page_filter(self) -> dict:
@@ -54,6 +55,7 @@ class _Compiler:
         self.type, self.lenient, self.base_url, self.resolve, self.now, self.reg = \
             resource_type, lenient, base_url, resolve, now, reg
         self.warnings: list[Issue] = []
+        self.ignored: set[tuple[str, str | None]] = set()
 
     def refuse(self, message: str, expression: str, code: str = "not-supported") -> None:
         """Unknown or unsupported input: a 400, or a warning when the client asked for lenient handling."""
@@ -133,6 +135,7 @@ class _Compiler:
         for inc in includes:
             if inc.source not in SUPPORTED_TYPES:
                 self.refuse(f"Unknown resource type '{inc.source}' in {inc}", str(inc), "invalid")
+                self.ignored.add(tuple(str(inc).split("=", 1)))
                 continue
             if inc.code == "*" and not inc.reverse:
                 kept.append(inc)
@@ -141,8 +144,10 @@ class _Compiler:
             if param is None or param.type != "reference":
                 self.refuse(f"'{inc.code}' is not a reference search parameter of {inc.source} in {inc}",
                             str(inc), "invalid")
+                self.ignored.add(tuple(str(inc).split("=", 1)))
             elif inc.target and inc.target not in self.reg.known_types:
                 self.refuse(f"Unknown target type '{inc.target}' in {inc}", str(inc), "invalid")
+                self.ignored.add(tuple(str(inc).split("=", 1)))
             else:
                 kept.append(inc)
         return kept
@@ -173,7 +178,13 @@ def compile_search(resource_type: str | None, params: list[tuple[str, str]] | Pa
     query = params if isinstance(params, ParsedQuery) else parse_query(params)
     comp = _Compiler(resource_type, lenient, base_url, resolve, now, registry())
     comp.warnings.extend(query.warnings)
-    clauses = [{"deleted": False}] + [c for clause in query.clauses if (c := comp.clause(clause)) is not None]
+    clauses = [{"deleted": False}]
+    for clause in query.clauses:
+        compiled = comp.clause(clause)
+        if compiled is None:
+            comp.ignored.add((clause.name, None))
+        else:
+            clauses.append(compiled)
     if resource_type is None and query.sort:
         comp.refuse("_sort is not supported in a system-level search", "_sort")
         query.sort = []
@@ -189,5 +200,5 @@ def compile_search(resource_type: str | None, params: list[tuple[str, str]] | Pa
             query.types = [t for t in query.types if t in SUPPORTED_TYPES]
     return CompiledSearch(resource_type, merge(clauses), sort, query.count, query.total, query.summary,
                           query.elements, [i for i in includes if not i.reverse], [i for i in includes if i.reverse],
-                          cursor, fp, query.types, comp.warnings)
+                          cursor, fp, query.types, comp.warnings, frozenset(comp.ignored))
 

@@ -8,10 +8,11 @@ the total, chained inner searches and includes, so results and totals never reve
 from __future__ import annotations
 
 import inspect
+import time
 from typing import Callable, Union
 from urllib.parse import parse_qsl
 
-from fhir_server.errors import BadRequest, Issue
+from fhir_server.errors import BadRequest, Issue, TooCostly
 from fhir_server.fhir_types import SUPPORTED_TYPES
 from fhir_server.search import bundle, paging
 from fhir_server.search.chain import MAX_INNER
@@ -66,12 +67,15 @@ def _page(store, c: CompiledSearch, scope) -> tuple[list[dict], bool, bool]:
 
 def run_search(store, resource_type: str | None, params: list[tuple[str, str]], *, base_url: str,
                extra_filter: ExtraFilter = None, lenient: bool = False,
-               observe: Callable[[str, dict], None] | None = None) -> dict:
+               observe: Callable[[str, dict], None] | None = None, budget_ms: int | None = None) -> dict:
     """A FHIR searchset Bundle for `GET [base]/[type]?params` (or `[base]?params` when type is None).
 
-    `observe(type, stored_doc)` is told of every resource returned (matches and includes), for the trace."""
+    `observe(type, stored_doc)` is told of every resource returned (matches and includes), for the trace.
+    `budget_ms`: the time all of the search's queries may take together (400 too-costly beyond)."""
     base_url = base_url.rstrip("/")
     scope = _scope(extra_filter)
+    if budget_ms is not None:
+        store = _Budgeted(store, budget_ms)
     if observe is not None:
         store = _Observed(store, observe)
     c = compile_search(resource_type, params, lenient=lenient, base_url=base_url,
@@ -79,7 +83,7 @@ def run_search(store, resource_type: str | None, params: list[tuple[str, str]], 
     if resource_type is None:
         return _system_search(store, c, params, base_url, scope)
     links = [("self", bundle.link(base_url, resource_type, params, None if c.cursor is None else
-                                  dict(params).get("_page")))]
+                                  dict(params).get("_page"), c.ignored))]
     if c.summary == "count" or c.count == 0:
         total = _total(store, resource_type, scope(resource_type, c.filter), "accurate", None)
         return bundle.searchset(_outcomes(c.warnings), total, links)
@@ -94,6 +98,38 @@ def run_search(store, resource_type: str | None, params: list[tuple[str, str]], 
     total = _total(store, resource_type, scope(resource_type, c.filter), c.total, known)
     entries = _entries(store, c, [(resource_type, d) for d in docs], base_url, scope)
     return bundle.searchset(entries, total, links)
+
+
+class _Budgeted:
+    """The store under a search's time budget. Each query is given what remains of it (MongoDB's maxTimeMS
+    stops a scan on the server), and once it is spent the search is refused, HAPI-like, with too-costly;
+    the embedded store cannot stop a query midway, so there the check falls between queries."""
+
+    def __init__(self, store, budget_ms: int):
+        self._store, self._budget_ms = store, budget_ms
+        self._deadline = time.monotonic() + budget_ms / 1000
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def _remaining_ms(self) -> int:
+        left = int((self._deadline - time.monotonic()) * 1000)
+        if left <= 0:
+            raise TooCostly(f"the search takes more than {self._budget_ms} ms (DMP_FHIR_SEARCH_TIME_BUDGET_MS): "
+                            "narrow its criteria")
+        return left
+
+    def find(self, resource_type: str, filter: dict, *, sort: list[tuple[str, int]] | None = None,
+             limit: int = 0, skip: int = 0, projection: dict | None = None) -> list[dict]:
+        rows = self._store.find(resource_type, filter, sort=sort, limit=limit, skip=skip, projection=projection,
+                                max_time_ms=self._remaining_ms())
+        self._remaining_ms()
+        return rows
+
+    def count(self, resource_type: str, filter: dict, limit: int = 0) -> int:
+        n = self._store.count(resource_type, filter, limit, max_time_ms=self._remaining_ms())
+        self._remaining_ms()
+        return n
 
 
 class _Observed:
@@ -140,7 +176,7 @@ def _system_search(store, c: CompiledSearch, params, base_url: str, scope) -> di
         filter = merge([c.filter, {"_id": {"$gt": after}}]) if (i == start and after is not None) else c.filter
         docs = store.find(rtype, scope(rtype, filter), sort=[("_id", 1)], limit=c.count + 1 - len(rows))
         rows += [(rtype, d) for d in docs]
-    links = [("self", bundle.link(base_url, None, params, dict(params).get("_page")))]
+    links = [("self", bundle.link(base_url, None, params, dict(params).get("_page"), c.ignored))]
     if len(rows) > c.count:
         rows = rows[:c.count]
         last_type, last = rows[-1]

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from fhir_server.errors import BadRequest, Issue
+from fhir_server.limits import whole_number
 
 IGNORED_PARAMS = frozenset({"_format", "_pretty"})
 SINGLE_PARAMS = ("_count", "_sort", "_total", "_summary", "_page", "_type", "_elements")
@@ -75,10 +76,12 @@ def _clause(name: str, value: str) -> Clause:
     return Clause(name, code, modifier or None, values, chain or None)
 
 
-def _count(value: str) -> int:
-    if not re.fullmatch(r"\d{1,9}", value):
-        raise BadRequest(f"Invalid _count '{value}': expected a non-negative integer", expression="_count")
-    return min(int(value), MAX_COUNT)
+def page_size(value: str) -> int:
+    """`_count` of a search or a history: at most MAX_COUNT."""
+    count = whole_number(value)
+    if count is None:
+        raise BadRequest(f"Invalid _count '{value[:40]}': expected a non-negative integer", expression="_count")
+    return min(count, MAX_COUNT)
 
 
 def _sort(value: str) -> list[tuple[str, int]]:
@@ -116,7 +119,7 @@ def parse_query(params: list[tuple[str, str]]) -> ParsedQuery:
         if base in ("_include", "_revinclude"):
             q.includes.append(_include(name, value, reverse=base == "_revinclude"))
         elif name == "_count":
-            q.count = _count(value)
+            q.count = page_size(value)
         elif name == "_sort":
             q.sort = _sort(value)
             q.criteria.append((name, value))

@@ -14,6 +14,7 @@ from typing import Callable
 import orjson
 
 from ..errors import BadRequest, FhirError, PreconditionFailed
+from ..search.bundle import with_entries
 from .conditional import claim, claim_key, matches, parse_condition
 from .context import Context, Interaction, Outcome
 from .read import outcome_of
@@ -165,11 +166,19 @@ def _entry_interaction(index: int, entry: object) -> Interaction:
     if it.kind == "bundle":
         raise BadRequest(f"entry {index}: nested batch or transaction Bundles are not supported")
     it.body = entry.get("resource")
-    it.if_match = request.get("ifMatch")
-    it.if_none_exist = request.get("ifNoneExist")
+    it.if_match = _optional_text(request, "ifMatch", index)
+    it.if_none_exist = _optional_text(request, "ifNoneExist", index)
     if it.kind == "patch":
         _patch_body(it, index)
     return it
+
+
+def _optional_text(request: dict, name: str, index: int) -> str | None:
+    value = request.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"entry {index}: request.{name} must be a string",
+                         expression=f"Bundle.entry[{index}].request.{name}")
+    return value
 
 
 def _patch_body(it: Interaction, index: int) -> None:
@@ -194,7 +203,7 @@ def _name_entry(error: FhirError, index: int, it: Interaction | None) -> None:
 
 
 def _response_bundle(ctx: Context, kind: str, outcomes: list[Outcome]) -> dict:
-    return {"resourceType": "Bundle", "type": kind, "entry": [_response_entry(ctx, o) for o in outcomes]}
+    return with_entries({"resourceType": "Bundle", "type": kind}, [_response_entry(ctx, o) for o in outcomes])
 
 
 def _response_entry(ctx: Context, out: Outcome) -> dict:

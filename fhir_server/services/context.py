@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..access.matrix import load_matrix
 from ..access.policy import Policy
 from ..audit.balp import Trace
 from ..audit.writer import AuditWriter
@@ -72,5 +73,6 @@ class Context:
     @property
     def policy(self) -> Policy:
         if self._policy is None:
-            self._policy = Policy(self.store, self.actor, self.now, self.settings.age_of_majority)
+            self._policy = Policy(self.store, self.actor, self.now, self.settings.age_of_majority,
+                                  load_matrix(self.settings.access_matrix_file))
         return self._policy

@@ -6,10 +6,12 @@ the unit of work of a write, and the access trace of every interaction, allowed 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace as with_fields
 
-from ..errors import FhirError, Forbidden, MethodNotAllowed
+from ..errors import FhirError, Forbidden, InternalError, MethodNotAllowed
 from ..fhir_types import SERVER_WRITTEN_TYPES
+from ..limits import check_query_size
 from . import tracing
 from .bundle import process_bundle
 from .context import Context, Interaction, Outcome
@@ -23,6 +25,7 @@ from .read import read, vread
 from .search import search
 from .update import update
 
+log = logging.getLogger("fhir_server")
 WRITES = ("create", "update", "patch", "delete")
 # interaction kind -> the SMART permission it needs
 SCOPE_OF = {"read": "read", "vread": "read", "create": "create", "update": "update", "patch": "update",
@@ -46,12 +49,21 @@ def dispatch(ctx: Context, it: Interaction) -> Outcome:
         _notify_emergency(ctx, trace)
         return out
     except FhirError as error:
-        tracing.failed(trace, error)
-        if ctx.uow is not None:
-            ctx.deferred.append(trace)     # the transaction rolls back: trace the refusal afterwards
-        else:
-            tracing.write(ctx, trace)
+        _trace_failure(ctx, trace, error)
         raise
+    except Exception as unexpected:  # noqa: BLE001 - a bug must still leave its trace (outcome 8)
+        log.exception("unexpected error in %s %s/%s", it.kind, it.resource_type or "", it.id or "")
+        error = InternalError(f"internal error (request {ctx.request_id})")
+        _trace_failure(ctx, trace, error)
+        raise error from unexpected
+
+
+def _trace_failure(ctx: Context, trace, error: FhirError) -> None:
+    tracing.failed(trace, error)
+    if ctx.uow is not None:
+        ctx.deferred.append(trace)     # the transaction rolls back: trace the refusal afterwards
+    else:
+        tracing.write(ctx, trace)
 
 
 def _in_unit_of_work(ctx: Context, it: Interaction) -> Outcome:
@@ -85,6 +97,8 @@ def _bundle(ctx: Context, it: Interaction) -> Outcome:
 
 
 def _check(ctx: Context, it: Interaction) -> None:
+    limits = ctx.settings
+    check_query_size(it.params, limits.max_param_repeats, limits.max_params, limits.max_param_values)
     if it.kind in WRITES and it.resource_type in SERVER_WRITTEN_TYPES:
         raise MethodNotAllowed(f"{it.resource_type} is written by the server only: {it.kind} is not allowed")
     needed = SCOPE_OF.get(it.kind)

@@ -7,16 +7,22 @@ from __future__ import annotations
 
 from ..access.acl import compartment_params
 from ..access.audit_scope import audit_scope
-from ..errors import Forbidden, Issue
+from ..errors import BadRequest, Forbidden, Issue
+from ..fhir_types import SUPPORTED_TYPES
 from ..search import bundle
 from .context import Context, Interaction, Outcome
 from .guard import note
+from .parameters import parameters
 from .read import readable_current
 
 PER_TYPE_LIMIT = 1000
 
 
 def everything(ctx: Context, it: Interaction) -> Outcome:
+    given = parameters(it)
+    if given:   # start, end, _since, _type, _count are not implemented: ignoring them would answer too much
+        raise BadRequest(f"$everything takes no parameters here (got {', '.join(sorted(given))[:200]}); "
+                         "it returns the whole compartment the caller may see")
     patient = readable_current(ctx, "Patient", it.id)
     decision = ctx.policy.decide(it.id)
     if not decision.allowed:
@@ -25,11 +31,13 @@ def everything(ctx: Context, it: Interaction) -> Outcome:
     capped = []
     # each type needs a read scope of the token (issue 10): the others are left out
     for resource_type in sorted(t for t, params in compartment_params().items()
-                                if params and ctx.actor.may("read", t)):
+                                if params and t in SUPPORTED_TYPES and ctx.actor.may("read", t)):
         docs = _compartment(ctx, resource_type, it.id, decision.visibility)
         if len(docs) > PER_TYPE_LIMIT:
             docs, capped = docs[:PER_TYPE_LIMIT], capped + [resource_type]
         for doc in docs:
+            if resource_type == "Patient" and doc["_id"] == it.id:
+                continue                    # already the first entry (the Patient is in its own compartment)
             note(ctx, resource_type, doc)
             entries.append(bundle.entry(ctx.base_url, doc["res"], "match"))
     if capped:

@@ -6,14 +6,15 @@ Read-type interactions call `check_readable` on the current stored document; sea
 
 from __future__ import annotations
 
+from ..access.acl import DERIVED_TYPES, compartment_patients
 from ..access.policy import Decision
-from ..access.acl import DERIVED_TYPES
 from ..access.scope import MATCH_NOTHING, is_patient_data, search_scope
 from ..access.audit_scope import audit_scope
 from ..access.labels import check_rehiding
 from ..access.writes import check_write
 from ..errors import Forbidden, Hidden, MethodNotAllowed, NotFound, Unprocessable
 from ..fhir_types import SUPPORTED_TYPES
+from ..search.index import extract_index
 from .context import Context
 
 
@@ -183,3 +184,26 @@ def note(ctx: Context, resource_type: str, doc: dict) -> None:
         return
     acl = doc.get("_acl") or {}
     ctx.trace.touch(acl.get("patients") or [], f"{resource_type}/{doc['_id']}")
+
+
+def note_intended(ctx: Context, resource_type: str, id: str | None, body: object) -> None:
+    """A write refused before the policy saw it (an invalid body) is traced in the records it was meant for,
+    so that their holders see the attempt: the existing patients its body names and, for an update, those
+    of the resource as stored."""
+    if ctx.trace is None:
+        return
+    named = set(_body_patients(resource_type, body))
+    if id is not None:
+        named |= {id} if resource_type == "Patient" else set()
+        named |= set(((ctx.store.read_doc(resource_type, id) or {}).get("_acl") or {}).get("patients") or [])
+    existing = [pid for pid in sorted(named) if ctx.store.read_doc("Patient", pid) is not None]
+    ctx.trace.touch(existing, f"{resource_type}/{id}" if id else None)
+
+
+def _body_patients(resource_type: str, body: object) -> list[str]:
+    if resource_type == "Patient" or not isinstance(body, dict):
+        return []    # a new Patient is no one's record yet
+    try:
+        return compartment_patients(resource_type, body, extract_index({**body, "resourceType": resource_type}))
+    except Exception:  # noqa: BLE001 - best effort on a body already known to be invalid: the refusal stands
+        return []

@@ -9,13 +9,14 @@ import orjson
 
 from ..errors import BadRequest, Forbidden
 from ..fhir_types import SERVER_WRITTEN_TYPES, SUPPORTED_TYPES
+from ..search.bundle import with_entries
 from ..search.paging import seal, unseal
-from ..search.parameters import DEFAULT_COUNT, MAX_COUNT
+from ..search.parameters import DEFAULT_COUNT, page_size
 from ..storage.base import as_utc
 from .context import Context, Interaction, Outcome
 from .read import checked_doc
 from ..access.scope import search_scope
-from ..instants import parse_instant
+from ..instants import parse_instant, query_offset
 from .writing import instant
 
 ALLOWED = {"_count", "_since", "_page", "_format"}
@@ -29,16 +30,16 @@ def history(ctx: Context, it: Interaction) -> Outcome:
     count = _count(params.get("_count"))
     base_filter = _scope_filter(ctx, it)
     if "_since" in params:
-        base_filter["lu"] = {"$gte": parse_instant(params["_since"], "_since")}
+        base_filter["lu"] = {"$gte": parse_instant(query_offset(params["_since"]), "_since")}
     context = f"{it.kind}|{it.resource_type}|{it.id}|{ctx.actor.reference}"
     page_filter = _after(params.get("_page"), context)
     docs = ctx.store.history({**base_filter, **page_filter} if page_filter else base_filter, limit=count + 1)
     if it.kind == "history-instance" and it.resource_type in SERVER_WRITTEN_TYPES and not docs and not page_filter:
         # server-written resources keep their one version in place (no history entry)
         docs = [{**d, "type": it.resource_type, "id": d["_id"]} for d in ctx.store.find(it.resource_type, {"_id": it.id})]
-    bundle = {"resourceType": "Bundle", "type": "history",
-              "link": [{"relation": "self", "url": _link(ctx, it, params)}],
-              "entry": [_entry(ctx, d) for d in docs[:count]]}
+    bundle = with_entries({"resourceType": "Bundle", "type": "history",
+                           "link": [{"relation": "self", "url": _link(ctx, it, params)}]},
+                          [_entry(ctx, d) for d in docs[:count]])
     if it.kind == "history-instance":
         bundle["total"] = max(ctx.store.count_history(base_filter), len(docs))
     if len(docs) > count:
@@ -66,9 +67,7 @@ def _count(value: str | None) -> int:
     """The same page sizes as search."""
     if value is None:
         return DEFAULT_COUNT
-    if not value.isdigit():
-        raise BadRequest(f"_count must be a non-negative integer, not '{value}'")
-    return max(1, min(int(value), MAX_COUNT))
+    return max(1, page_size(value))
 
 
 def _entry(ctx: Context, doc: dict) -> dict:

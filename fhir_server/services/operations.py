@@ -9,10 +9,11 @@ from __future__ import annotations
 import copy
 
 from ..access.decisions import (HIDDEN_FROM_PATIENT_MAX, HIDDEN_UNTIL_URL, INVISIBLE_PATIENT,
-                                INVISIBLE_REPRESENTANTS_LEGAUX, MASQUE_PS, VISIBILITY_SYSTEM)
+                                INVISIBLE_REPRESENTANTS_LEGAUX, MASKED_AT_REQUEST_URL, MASQUE_PS, VISIBILITY_SYSTEM)
 from ..errors import BadRequest, MethodNotAllowed, NotFound
 from ..instants import parse_instant
 from .context import Context, Interaction, Outcome
+from .access_operations import ACCESS_OPERATIONS
 from .everything import everything
 from .parameters import parameters
 from .read import outcome_of, readable_current
@@ -27,7 +28,7 @@ def operation(ctx: Context, it: Interaction) -> Outcome:
     if handler is None:
         raise NotFound(f"unknown operation ${it.operation} on {it.resource_type or 'the system'}"
                        f"{' instance' if it.id else ''}", code="not-supported")
-    if it.method == "GET" and it.operation != "everything":
+    if it.method == "GET" and it.operation not in READ_ONLY:
         raise MethodNotAllowed(f"${it.operation} changes the record: use POST")
     return handler(ctx, it)
 
@@ -48,7 +49,17 @@ def reveal_to_patient(ctx: Context, it: Interaction) -> Outcome:
 
 
 def mask(ctx: Context, it: Interaction) -> Outcome:
-    return _relabel(ctx, it, add=MASQUE_PS)
+    """The holder side masks; a professional masks at the holder's request, recorded on the label (decisions.py)."""
+    requested_by = parameters(it).get("requestedBy")
+    if requested_by is None:
+        return _relabel(ctx, it, add=MASQUE_PS)
+    if not isinstance(requested_by, str) or not requested_by.startswith("Patient/"):
+        raise BadRequest("requestedBy must reference the holder (Patient)", expression="requestedBy")
+    request = {"url": MASKED_AT_REQUEST_URL, "extension": [
+        {"url": "requestedBy", "valueReference": {"reference": requested_by}},
+        {"url": "recordedBy", "valueReference": {"reference": ctx.actor.reference}},
+        {"url": "date", "valueDateTime": instant(ctx.now)}]}
+    return _relabel(ctx, it, add=MASQUE_PS, label_extension=request)
 
 
 def unmask(ctx: Context, it: Interaction) -> Outcome:
@@ -63,12 +74,13 @@ _KEEP = object()
 
 
 def _relabel(ctx: Context, it: Interaction, add: str | None = None, remove: str | None = None,
-             extension: dict | None | object = _KEEP) -> Outcome:
+             extension: dict | None | object = _KEEP, label_extension: dict | None = None) -> Outcome:
     current = readable_current(ctx, "DocumentReference", it.id)
     document = copy.deepcopy(current.resource)
     labels = [l for l in document.get("securityLabel") or [] if not _is_visibility(l, remove)]
     if add and not any(_is_visibility(l, add) for l in labels):
-        labels.append({"coding": [{"system": VISIBILITY_SYSTEM, "code": add}]})
+        label = {"coding": [{"system": VISIBILITY_SYSTEM, "code": add}]}
+        labels.append({**label, "extension": [label_extension]} if label_extension else label)
     document["securityLabel"] = labels
     if extension is not _KEEP:
         others = [e for e in document.get("extension") or [] if e.get("url") != HIDDEN_UNTIL_URL]
@@ -97,4 +109,7 @@ OPERATIONS = {
     ("Patient", "everything", True): everything,
     **{("Patient", name, True): handler for name, handler in RECORD_OPERATIONS.items()},
     **VALIDATE_OPERATIONS,
+    **ACCESS_OPERATIONS,
 }
+# operations that change nothing: GET allowed (FHIR operations framework)
+READ_ONLY = {"everything"} | {name for _, name, _ in ACCESS_OPERATIONS}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import BadRequest, Conflict
 from .conditional import resolve_single
 from .context import Context, Interaction, Outcome
-from .patch_formats import apply_fhirpath_patch, apply_json_patch
+from .patch_formats import PatchLimits, apply_fhirpath_patch, apply_json_patch
 from .read import outcome_of, readable_current
 from .update import RETRIES
 from .writing import check_if_match, checked_body, raise_conflict_as_412, same_content, store_version
@@ -23,7 +23,7 @@ def patch(ctx: Context, it: Interaction) -> Outcome:
     for attempt in range(RETRIES):
         current = readable_current(ctx, it.resource_type, id)
         check_if_match(it.if_match, current)
-        patched = checked_body(_apply(it, current.resource), it.resource_type)
+        patched = checked_body(_apply(ctx, it, current.resource), it.resource_type)
         if same_content(current.resource, patched):
             return outcome_of(current)
         try:
@@ -35,10 +35,11 @@ def patch(ctx: Context, it: Interaction) -> Outcome:
     raise AssertionError("unreachable")
 
 
-def _apply(it: Interaction, resource: dict) -> dict:
+def _apply(ctx: Context, it: Interaction, resource: dict) -> dict:
+    limits = PatchLimits(ctx.settings.patch_max_operations, ctx.settings.patch_max_result_bytes)
     if it.content_type == JSON_PATCH:
-        return apply_json_patch(resource, it.body)
+        return apply_json_patch(resource, it.body, limits)
     if isinstance(it.body, dict) and it.body.get("resourceType") == "Parameters":
-        return apply_fhirpath_patch(resource, it.body)
+        return apply_fhirpath_patch(resource, it.body, limits)
     raise BadRequest(f"PATCH needs {JSON_PATCH} or a FHIRPath Patch Parameters resource "
                      f"(got {it.content_type})")

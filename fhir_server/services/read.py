@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import Gone, Hidden, NotFound
+from ..limits import whole_number
 from ..storage.mongo import HISTORY
 from ..storage.base import Stored
 from .context import Context, Interaction, Outcome
@@ -14,10 +15,11 @@ def read(ctx: Context, it: Interaction) -> Outcome:
 
 
 def vread(ctx: Context, it: Interaction) -> Outcome:
-    if not (it.version or "").isdigit():
-        raise NotFound(f"no version '{it.version}' of {it.resource_type}/{it.id}")
+    version = whole_number(it.version)
+    if version is None:
+        raise NotFound(f"no version '{(it.version or '')[:40]}' of {it.resource_type}/{it.id}")
     checked_doc(ctx, it.resource_type, it.id)     # the policy judges the resource as it is now …
-    stored = ctx.store.vread(it.resource_type, it.id, int(it.version))
+    stored = ctx.store.vread(it.resource_type, it.id, version)
     if stored is None:
         raise NotFound(f"{it.resource_type}/{it.id}/_history/{it.version} not found")
     if stored.acl is not None:                    # … and the version on its own record and labels

@@ -11,7 +11,8 @@ def search(ctx: Context, it: Interaction) -> Outcome:
     """The access policy's filter is ANDed into every query the search makes (page, total, includes)."""
     scope = search_filter(ctx, it.resource_type, it.params, it.compartment)
     bundle = run_search(ctx.store, it.resource_type, it.params, base_url=ctx.base_url, lenient=it.lenient,
-                        extra_filter=scope, observe=lambda t, doc: note(ctx, t, doc))
+                        extra_filter=scope, observe=lambda t, doc: note(ctx, t, doc),
+                        budget_ms=ctx.settings.search_time_budget_ms)
     if it.compartment:
         _links_in_compartment(bundle, ctx.base_url, it.resource_type, it.compartment)
     return Outcome(200, bundle)

@@ -10,7 +10,7 @@ from .context import Context, Interaction, Outcome
 from .guard import check_readable
 from .create import insert_new
 from .read import outcome_of
-from .writing import (check_if_match, checked_body, expected_version, new_id, raise_conflict_as_412,
+from .writing import (check_if_match, checked_write, expected_version, new_id, raise_conflict_as_412,
                       same_content, store_version)
 
 # a lost compare-and-set without If-Match is retried against the new current version (last writer wins)
@@ -18,7 +18,7 @@ RETRIES = 5
 
 
 def update(ctx: Context, it: Interaction) -> Outcome:
-    body = checked_body(it.body, it.resource_type)
+    body = checked_write(ctx, it.body, it.resource_type, it.id)
     if it.id is None:
         return _conditional_update(ctx, it, body)
     if body.get("id") is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from ..errors import BadRequest, Conflict, PreconditionFailed
+from ..errors import BadRequest, Conflict, FhirError, PreconditionFailed
+from ..limits import whole_number
 from ..access.acl import compute_acl
 from ..fhir_types import SUPPORTED_TYPES
 from ..search.index import extract_index
@@ -14,7 +15,7 @@ from ..storage.mongo import now_ms
 from ..validation.profiles import check_profile
 from ..validation.structure import validate_resource
 from .context import Context
-from .guard import check_writable
+from .guard import check_writable, note_intended
 
 SERVER_META = ("versionId", "lastUpdated")
 
@@ -35,6 +36,15 @@ def checked_body(body: object, resource_type: str) -> dict:
     return resource
 
 
+def checked_write(ctx: Context, body: object, resource_type: str, id: str | None = None) -> dict:
+    """checked_body for a create or an update: a refused body is still traced in the records it was for."""
+    try:
+        return checked_body(body, resource_type)
+    except FhirError:
+        note_intended(ctx, resource_type, id, body)
+        raise
+
+
 def expected_version(if_match: str | None) -> int | None:
     """`W/"3"` or `"3"` or `3` → 3."""
     if if_match is None:
@@ -42,10 +52,10 @@ def expected_version(if_match: str | None) -> int | None:
     text = if_match.strip()
     if text.startswith("W/"):
         text = text[2:]
-    text = text.strip('"')
-    if not text.isdigit():
+    version = whole_number(text.strip('"'))
+    if version is None:
         raise BadRequest(f"If-Match must be a version ETag such as W/\"1\", not '{if_match[:40]}'")
-    return int(text)
+    return version
 
 
 def check_if_match(if_match: str | None, current: Stored | None) -> None:
@@ -93,7 +103,11 @@ def store_version(ctx: Context, kind: str, resource_type: str, id: str, body: di
         check_writable(ctx, kind, resource_type, live.resource if live else None, live.acl if live else None,
                        None if deleted else resource, None if deleted else acl)
     write = Write(resource_type, id, resource, index, acl, previous, deleted)
-    return ctx.store.write(write, last_updated, ctx.uow)
+    stored = ctx.store.write(write, last_updated, ctx.uow)
+    if resource_type == "DocumentReference" and not deleted:
+        from .notifications import notify_new_document   # notifications writes through here: imported late
+        notify_new_document(ctx, resource, acl, live.acl if live else None)
+    return stored
 
 
 def target_patients(ctx: Context, targets: list[str]) -> set[str]:

@@ -3,8 +3,8 @@
 Writes are versioned with a compare-and-set on `v` (never read-then-write in Python) and are
 atomic with their history entry:
 - on a replica set, inside a MongoDB transaction;
-- on the embedded store (mongomock: no sessions), under one process-wide lock, with an undo log
-  so that a failing unit of work (a transaction Bundle) leaves nothing behind;
+- on the embedded store (mongomock with hash indexes, storage/embedded.py: no sessions), under one
+  process-wide lock, with an undo log so that a failing unit of work (a transaction Bundle) leaves nothing behind;
 - on a standalone mongod (no transactions), history first, then the CAS on the current document,
   with the history entry removed again if the CAS loses.
 """
@@ -13,17 +13,24 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator
 
 import pymongo
-from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import DuplicateKeyError, ExecutionTimeout, OperationFailure, PyMongoError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
 
-from ..errors import Conflict, ServiceUnavailable
+from ..errors import Conflict, ServiceUnavailable, TooCostly
 from .base import Stored, Write
 
 HISTORY = "history"
+LEASES = "leases"
 WRITE_CONFLICT = 112
+# a transaction reads one snapshot and its commit survives the loss of the primary (UNTESTED here: no replica set)
+TRANSACTION_OPTIONS = {"read_concern": ReadConcern("snapshot"), "write_concern": WriteConcern("majority"),
+                       "read_preference": pymongo.ReadPreference.PRIMARY}
+COMMIT_ATTEMPTS = 3
 HISTORY_INDEXES = [
     [("type", 1), ("id", 1), ("v", -1)],
     [("type", 1), ("lu", -1), ("_id", -1)],
@@ -44,6 +51,20 @@ class UnitOfWork:
         self.session = session
         self.undo: list[Callable[[], None]] = []       # database undo, for stores without transactions
         self.on_abort: list[Callable[[], None]] = []   # in-memory state to forget, whatever the store
+        # last writes of the unit (the access traces), run in order once its body has succeeded, still inside it
+        self.before_commit: list[Callable[[], None]] = []
+        # run once the unit has committed or rolled back (release the audit chains' locks)
+        self.on_end: list[Callable[[], None]] = []
+
+    def finish(self) -> None:
+        """The body succeeded: run the last writes (a failing one rolls the whole unit back)."""
+        while self.before_commit:
+            self.before_commit.pop(0)()
+
+    def end(self) -> None:
+        for action in reversed(self.on_end):
+            action()
+        self.on_end.clear()
 
     def rollback(self) -> None:
         if self.session is None:
@@ -62,14 +83,15 @@ class MongoStore:
         self.embedded = embedded
         self._lock = threading.RLock() if embedded else None
         self._transactions = False if embedded else _supports_transactions(client)
-        # the transaction this thread is in: reads inside a unit of work see its own uncommitted writes
+        # the unit of work (transaction) this thread is in: reads inside it see its own uncommitted writes
         self._local = threading.local()
+        self._declared: dict[str, list[list[tuple[str, int]]]] = {}   # what ensure_indexes built, for readiness
 
     @classmethod
     def connect(cls, uri: str | None, db_name: str) -> "MongoStore":
         if not uri:
-            import mongomock
-            return cls(mongomock.MongoClient(tz_aware=True), db_name, embedded=True)
+            from . import embedded
+            return cls(embedded.client(), db_name, embedded=True)
         client = pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
         return cls(client, db_name, embedded=False)
 
@@ -95,6 +117,8 @@ class MongoStore:
                     yield
         except DuplicateKeyError:
             raise
+        except ExecutionTimeout as e:      # a query's max_time_ms ran out (a search's time budget)
+            raise TooCostly("the search takes too long: narrow its criteria") from e
         except OperationFailure as e:
             if e.has_error_label("TransientTransactionError") or e.code == WRITE_CONFLICT:
                 raise Conflict("a concurrent write touched the same data; retry") from e
@@ -107,8 +131,8 @@ class MongoStore:
             self.db[collection].create_index(keys, unique=True)
 
     def _reading(self) -> dict:
-        session = getattr(self._local, "session", None)
-        return {"session": session} if session is not None else {}
+        uow = getattr(self._local, "uow", None)
+        return {"session": uow.session} if uow is not None else {}
 
     def collection(self, name: str):
         return self.db[name]
@@ -118,6 +142,43 @@ class MongoStore:
             for name, key_lists in {**declarations, HISTORY: HISTORY_INDEXES}.items():
                 for keys in key_lists:
                     self.db[name].create_index(keys)
+                self._declared[name] = key_lists
+
+    # -- operations -----------------------------------------------------------------------------
+    def ping(self) -> None:
+        """Raises ServiceUnavailable when the database does not answer."""
+        with self._guard():
+            self.db.command("ping")
+
+    def missing_indexes(self) -> list[str]:
+        """The declared indexes the database does not hold (another process or an operator may drop one)."""
+        missing = []
+        with self._guard():
+            for name, key_lists in self._declared.items():
+                present = {tuple(info["key"]) for info in self.db[name].index_information().values()}
+                missing += [f"{name}({', '.join(f'{k} {d}' for k, d in keys)})" for keys in key_lists
+                            if tuple(keys) not in present]
+        return missing
+
+    def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the lease `name` until now + ttl; False while another holder's lease is live.
+
+        One compare-and-set: the filter matches the lease if it is ours or stale, and an upsert creates it
+        when absent; a live lease of another holder makes the upsert collide on `_id` (DuplicateKeyError).
+        Holders compare their own clocks with `until`: the ttl must dwarf the clock skew between machines."""
+        mine_or_stale = {"_id": name, "$or": [{"holder": holder}, {"until": {"$lte": now}}]}
+        with self._guard():
+            try:
+                self.db[LEASES].update_one(mine_or_stale, {"$set": {"holder": holder, "until": now + ttl}},
+                                           upsert=True)
+            except DuplicateKeyError:
+                return False
+        return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up (at shutdown) so that another process takes over without waiting for the ttl."""
+        with self._guard():
+            self.db[LEASES].delete_one({"_id": name, "holder": holder})
 
     # -- reads --------------------------------------------------------------------------------
     def read(self, resource_type: str, id: str) -> Stored | None:
@@ -140,9 +201,12 @@ class MongoStore:
         return Stored.from_doc(resource_type, doc) if doc else None
 
     def find(self, resource_type: str, filter: dict, *, sort: list[tuple[str, int]] | None = None,
-             limit: int = 0, skip: int = 0, projection: dict | None = None) -> list[dict]:
+             limit: int = 0, skip: int = 0, projection: dict | None = None,
+             max_time_ms: int | None = None) -> list[dict]:
         with self._guard():
             cursor = self.db[resource_type].find(filter, projection, **self._reading())
+            if max_time_ms:
+                cursor = cursor.max_time_ms(max_time_ms)
             if sort:
                 cursor = cursor.sort(sort)
             if skip:
@@ -151,9 +215,11 @@ class MongoStore:
                 cursor = cursor.limit(limit)
             return list(cursor)
 
-    def count(self, resource_type: str, filter: dict, limit: int = 0) -> int:
+    def count(self, resource_type: str, filter: dict, limit: int = 0, max_time_ms: int | None = None) -> int:
         with self._guard():
             kwargs = {"limit": limit} if limit else {}
+            if max_time_ms:
+                kwargs["maxTimeMS"] = max_time_ms
             return self.db[resource_type].count_documents(filter, **kwargs, **self._reading())
 
     def history(self, filter: dict, *, limit: int) -> list[dict]:
@@ -171,29 +237,37 @@ class MongoStore:
     def unit_of_work(self) -> Iterator[UnitOfWork]:
         """All writes made through the yielded unit land together, or none does."""
         if self._transactions:
-            outer = getattr(self._local, "session", None)
+            outer = getattr(self._local, "uow", None)
             if outer is not None:
-                yield UnitOfWork(outer)     # joins the transaction this thread is in: it commits with it
+                yield outer     # joins the transaction this thread is in: it commits with it
                 return
             with self._guard(), self.client.start_session() as session:
                 uow = UnitOfWork(session)
-                self._local.session = session
+                self._local.uow = uow
                 try:
-                    with session.start_transaction():
-                        yield uow
+                    session.start_transaction(**TRANSACTION_OPTIONS)
+                    yield uow
+                    uow.finish()
+                    _commit(session)
                 except BaseException:
+                    if session.in_transaction:
+                        session.abort_transaction()
                     uow.rollback()
                     raise
                 finally:
-                    self._local.session = None
+                    self._local.uow = None
+                    uow.end()
             return
         with self._guard():
             uow = UnitOfWork()
             try:
                 yield uow
+                uow.finish()
             except BaseException:
                 uow.rollback()
                 raise
+            finally:
+                uow.end()
 
     def write(self, w: Write, last_updated: datetime, uow: UnitOfWork | None = None) -> Stored:
         """Store one new version; raises Conflict when `expected_version` is not the current one."""
@@ -276,6 +350,19 @@ class MongoStore:
     def find_raw(self, collection: str, filter: dict) -> dict | None:
         with self._guard():
             return self.db[collection].find_one(filter, **self._reading())
+
+
+def _commit(session) -> None:
+    """Commit, retrying while the outcome is unknown (a network error or a failover during the commit), as
+    ClientSession.with_transaction does: a commit is idempotent. A TransientTransactionError is left to the
+    caller (Conflict through _guard): only the caller can run the writes of the unit of work again."""
+    for attempt in range(COMMIT_ATTEMPTS):
+        try:
+            session.commit_transaction()
+            return
+        except PyMongoError as e:
+            if attempt == COMMIT_ATTEMPTS - 1 or not e.has_error_label("UnknownTransactionCommitResult"):
+                raise
 
 
 def _supports_transactions(client) -> bool:

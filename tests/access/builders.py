@@ -234,6 +234,20 @@ def ref(reference: str) -> dict:
 
 
 # -- reading answers ------------------------------------------------------------------------------
+def flat(parameters: dict) -> dict:
+    """A Parameters resource as name -> value (a repeated name -> list of values; parts -> a flat dict)."""
+    out: dict = {}
+    for p in parameters.get("parameter") or []:
+        value = flat({"parameter": p["part"]}) if "part" in p else next(
+            (v for k, v in p.items() if k.startswith("value")), None)
+        if p["name"] in out:
+            previous = out[p["name"]]
+            out[p["name"]] = (previous if isinstance(previous, list) else [previous]) + [value]
+        else:
+            out[p["name"]] = value
+    return out
+
+
 def ids_of(bundle: dict, resource_type: str | None = None) -> set[str]:
     return {e["resource"]["id"] for e in bundle.get("entry") or []
             if "resource" in e and (resource_type is None or e["resource"]["resourceType"] == resource_type)}

@@ -125,7 +125,7 @@ def bundle_of(api, query: str, access: str) -> dict:
     r = api.get(query)
     if access == "refused" and r.status_code == 403:
         assert r.json()["resourceType"] == "OperationOutcome"
-        return {"resourceType": "Bundle", "total": 0, "entry": []}
+        return {"resourceType": "Bundle", "total": 0}
     return ok(r, 200)
 
 

@@ -57,14 +57,14 @@ def test_audit_event_is_read_only(system):
     _outcome(system.delete("AuditEvent/a"), 405)
 
 
-def test_non_json_body_is_415(system, client):
-    r = client.post("/fhir/Patient", content=b"<Patient/>",
-                    headers={**system.headers(), "Content-Type": "application/fhir+xml"})
+def test_non_fhir_body_is_415(system, client):
+    r = client.post("/fhir/Patient", content=b"name: Martin",
+                    headers={**system.headers(), "Content-Type": "text/yaml"})
     _outcome(r, 415)
 
 
-def test_xml_format_is_406(system):
-    _outcome(system.get("Patient?_format=xml"), 406)
+def test_unknown_format_is_406(system):
+    _outcome(system.get("Patient?_format=turtle"), 406)
 
 
 def test_empty_body_is_400(system, client):

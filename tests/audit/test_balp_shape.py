@@ -87,7 +87,7 @@ def test_break_glass_is_traced_with_btg_and_the_reason(seeded, as_actor):
     assert response.status_code == 200
     event = only_trace(seeded, rid)["res"]
     (purpose,) = requestor(event)["purposeOfUse"]
-    assert {(TRE_R248, "bris_de_glace"), (ACT_REASON, "BTG")} <= codings([purpose])
+    assert {(TRE_R248, "bris_de_glace"), (ACT_REASON, "ETREAT"), (ACT_REASON, "BTG")} <= codings([purpose])
     assert purpose["text"] == reason
     assert patients(event) == ["Patient/pat-gerard-bonnet"]
 
@@ -99,7 +99,7 @@ def test_centre_15_is_traced_with_its_access_mode_and_no_btg(seeded, as_actor):
     event = only_trace(seeded, rid)["res"]
     found = codings(requestor(event)["purposeOfUse"])
     assert (TRE_R248, "centre_15") in found
-    assert (ACT_REASON, "BTG") not in found
+    assert (ACT_REASON, "BTG") not in found and (ACT_REASON, "ETREAT") in found
 
 
 def test_server_chosen_request_id_is_the_one_in_the_response_header(seeded, as_actor):

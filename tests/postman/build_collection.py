@@ -42,6 +42,8 @@ ENV = {
     "orgMspGuillotiere": "org-msp-guillotiere",
     "orgClinique": "org-clinique-parc-blandan",
     "orgCss": "org-css-lyon-7",
+    "orgEhpad": "org-ehpad-les-tilleuls",
+    "orgPharmacie": "org-pharmacie-des-pentes",
     # professionals
     "praLefebvre": "pra-antoine-lefebvre",
     "praGarnier": "pra-helene-garnier",
@@ -55,6 +57,9 @@ ENV = {
     "praFontaine": "pra-nathalie-fontaine",
     "praMercier": "pra-julie-mercier",
     "praLambert": "pra-olivier-lambert",
+    "praBlanc": "pra-vincent-blanc",
+    "praPerret": "pra-lucas-perret",
+    "praRoche": "pra-martine-roche",
     # patients
     "patClaire": "pat-claire-martin",
     "claireIns": "284066938441230",
@@ -68,6 +73,8 @@ ENV = {
     "patHugo": "pat-hugo-petitjean",
     "patLeo": "pat-leo-martin",
     "patInes": "pat-ines-haddad",
+    "patRobert": "pat-robert-vidal",
+    "robertIns": "136127127005840",
     # legal representatives
     "rpInesMere": "rp-ines-haddad-mere",
     "rpInesPere": "rp-ines-haddad-pere",
@@ -88,6 +95,8 @@ ENV = {
     "docInesPresc": "doc-ines-haddad-prescription-contraception-2026-10",
     "docInesRemb": "doc-ines-haddad-remboursement-contraception-2026-10",
     "docRenardConsult": "doc-monique-renard-cr-consultation-2026-02",
+    "docRobertDispensation": "doc-robert-vidal-dispensation-2026-11",
+    "docRobertAdmission": "doc-robert-vidal-admission-ehpad-2024-03",
     # consents
     "cnsFournierBtg": "cns-michel-fournier-opposition-bris-de-glace",
     "cnsSophieGirard": "cns-sophie-bernard-opposition-girard",
@@ -285,6 +294,24 @@ pm.test('AuditEvent is read and search only', () => {
   pm.expect(codes).to.include('read');
   pm.expect(codes).to.include('search-type');
   pm.expect(codes).to.not.include('create');
+});
+"""),
+    request("OperationDefinition read without a token", "GET", "OperationDefinition/DocumentReference-mask",
+            token=None, tests=r"""
+expectResource(200, 'OperationDefinition');
+pm.test('the published $mask definition', () => {
+  pm.expect(body.code).to.eql('mask');
+  pm.expect(body.url).to.eql('https://dmp-fhir-server.example/fhir/OperationDefinition/DocumentReference-mask');
+});
+"""),
+    request("SearchParameter search by canonical url without a token", "GET",
+            "SearchParameter?url=https://interop.esante.gouv.fr/ig/fhir/pdsm/SearchParameter/PDSm-isArchived",
+            token=None, tests=r"""
+expectResource(200, 'Bundle');
+pm.test('exactly the PDSm isArchived parameter, no empty arrays', () => {
+  pm.expect(body.total).to.eql(1);
+  pm.expect(body.entry[0].resource.code).to.eql('isArchived');
+  pm.expect(body.entry[0].fullUrl).to.match(/\/SearchParameter\//);
 });
 """),
     request("401: a read without a token", "GET", "Patient/{{patClaire}}", token=None, tests=r"""
@@ -1210,6 +1237,91 @@ pm.test('refused with an OperationOutcome (405, or 404 for an unknown id)', () =
 """),
 ])
 
+PARAMS_JS = r"""
+const param = (b, name) => ((b && b.parameter) || []).filter((p) => p.name === name);
+const partOf = (p, name) => ((p.part || []).find((q) => q.name === name) || {});
+const valueOf = (p) => p && Object.keys(p).filter((k) => k.startsWith('value')).map((k) => p[k])[0];
+const actorEntry = (b, name, ref) => param(b, name).find((p) => !partOf(p, 'onBehalfOf').valueReference
+  && partOf(p, 'actor').valueReference.reference === ref);
+"""
+
+A03 = "https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument"
+REPORT_BY_CARE_ASSISTANT = {
+    "resourceType": "DocumentReference", "status": "current",
+    "type": {"coding": [{"system": "http://loinc.org", "code": "34746-8", "display": "Nurse Note"}]},
+    "category": [{"coding": [{"system": A03, "code": "10", "display": "Compte rendu"}]}],
+    "subject": {"reference": "Patient/{{patRobert}}"}, "date": "2026-11-22T10:00:00+01:00",
+    "author": [{"reference": "Practitioner/{{praRoche}}"}], "description": "Document fictif",
+    "content": [{"attachment": {"contentType": "text/plain", "data": "RG9jdW1lbnQgZmljdGlm"}}]}
+
+explained = folder("13 Access by profession, access status, who has access, who can see", "Issue 12: the access "
+                   "matrix by profession (seed_data/README.md), $access-status, $access-list, $who-can-see.", [
+    token("tok_blanc", "pharmacist Vincent Blanc", "Practitioner/{{praBlanc}}", organization="Organization/{{orgPharmacie}}"),
+    token("tok_perret", "physiotherapist Lucas Perret", "Practitioner/{{praPerret}}",
+          organization="Organization/{{orgMspCroixRousse}}"),
+    token("tok_roche", "Ehpad care assistant Martine Roche", "Practitioner/{{praRoche}}",
+          organization="Organization/{{orgEhpad}}"),
+    request("the pharmacist finds four of Robert Vidal's six documents", "GET",
+            "DocumentReference?patient=Patient/{{patRobert}}", token="tok_blanc", tests=r"""
+expectSearchset(4);
+expectIncludes('pharmacist', v('docRobertDispensation'));
+expectExcludes('pharmacist', v('docRobertAdmission'));
+"""),
+    request("404: the physiotherapist may not read a dispensation", "GET", "DocumentReference/{{docRobertDispensation}}",
+            token="tok_perret", tests=r"""
+expectOutcome(404, 'not-found');
+"""),
+    request("the care assistant finds the care plan and the administration only", "GET",
+            "DocumentReference?patient=Patient/{{patRobert}}", token="tok_roche", tests=r"""
+expectSearchset(2);
+"""),
+    request("403: the care assistant may not feed a report", "POST", "DocumentReference", token="tok_roche",
+            body=REPORT_BY_CARE_ASSISTANT, tests=r"""
+expectOutcome(403, 'forbidden', 'access matrix');
+"""),
+    request("$access-status by INS: the authorised pharmacist", "GET",
+            "Patient/$access-status?identifier={{insSystem}}|{{robertIns}}", token="tok_blanc", tests=PARAMS_JS + r"""
+pm.test('record open, authorisation valid, patient given', () => {
+  pm.response.to.have.status(200);
+  pm.expect(valueOf(param(body, 'status')[0])).to.eql('open');
+  pm.expect(valueOf(partOf(param(body, 'authorization')[0], 'status'))).to.eql('valid');
+  pm.expect(valueOf(param(body, 'patient')[0]).reference).to.eql(`Patient/${v('patRobert')}`);
+});
+"""),
+    request("$access-status: the blocked cardiologist learns only that he is blocked", "GET",
+            "Patient/{{patSophie}}/$access-status", token="tok_girard", tests=PARAMS_JS + r"""
+pm.test('blocked, and nothing else', () => {
+  pm.response.to.have.status(200);
+  pm.expect(valueOf(partOf(param(body, 'authorization')[0], 'status'))).to.eql('blocked');
+  pm.expect(body.parameter.map((p) => p.name)).to.eql(['recordExists', 'status', 'authorization']);
+});
+"""),
+    request("$access-list: Sophie Bernard sees the block and how to lift it", "GET",
+            "Patient/{{patSophie}}/$access-list", token="tok_sophie", tests=PARAMS_JS + r"""
+pm.test('Girard is listed as blocked, with $withdraw-opposition', () => {
+  pm.response.to.have.status(200);
+  const girard = actorEntry(body, 'professional', `Practitioner/${v('praGirard')}`);
+  pm.expect(valueOf(partOf(girard, 'access'))).to.eql('blocked');
+  pm.expect(valueOf(partOf(girard, 'action'))).to.include('$withdraw-opposition');
+});
+"""),
+    request("$who-can-see: Gérard Bonnet's masked document", "GET", "DocumentReference/{{docBonnetMasked}}/$who-can-see",
+            token="tok_bonnet", tests=PARAMS_JS + r"""
+pm.test('his MT sees it, the authorised cardiologist does not (MASQUE_PS)', () => {
+  pm.response.to.have.status(200);
+  const mt = actorEntry(body, 'actor', `Practitioner/${v('praLefebvre')}`);
+  pm.expect(valueOf(partOf(mt, 'canSee'))).to.eql(true);
+  const moreau = actorEntry(body, 'actor', `Practitioner/${v('praMoreau')}`);
+  pm.expect(valueOf(partOf(moreau, 'canSee'))).to.eql(false);
+  pm.expect(valueOf(partOf(moreau, 'hiddenBy'))).to.eql('MASQUE_PS');
+});
+"""),
+    request("403: $who-can-see is not for professionals", "GET", "DocumentReference/{{docBonnetMasked}}/$who-can-see",
+            token="tok_lefebvre", tests=r"""
+expectOutcome(403, 'forbidden', 'holder');
+"""),
+])
+
 # --------------------------------------------------------------------------------------------------
 # write the files
 # --------------------------------------------------------------------------------------------------
@@ -1227,7 +1339,7 @@ COLLECTION = {
     "event": [{"listen": "test", "script": {"id": str(uuid.uuid5(NS, "collection-tests")), "type": "text/javascript",
                                             "exec": _block(_lines(COLLECTION_TESTS))}}],
     "item": [start, tokens, crud, search, transaction, masked, blocked, oppose, emergency, hidden, minors, closed,
-             traces],
+             traces, explained],
     "variable": [],
 }
 

@@ -92,6 +92,10 @@ def test_ehpad_nurse_report_masked_then_blocked_cardiologist_then_samu_regulator
         messages = [e["resource"] for e in ok(world(who).get(f"Communication?subject={HOLDER}&_count=100"))
                     .get("entry") or [] if e["resource"].get("sender", {}).get("reference") == "Device/dmp-fhir-server"]
         for_me = [m for m in messages if who in {r["reference"] for r in m.get("recipient") or []}]
+        # the holder was also told of the nurse's new report (issue 12: notices of new documents)
+        assert [m["about"] for m in for_me if m.get("about")] == ([[{"reference": f"DocumentReference/{rid}"}]]
+                                                                  if who == HOLDER else [])
+        for_me = [m for m in for_me if not m.get("about")]
         assert len(for_me) == 1, (who, messages)
         text = for_me[0]["payload"][0]["contentString"]
         assert "centre_15" in text and "pra-francois-chevalier" in text, text

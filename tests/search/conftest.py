@@ -50,7 +50,7 @@ class Db:
         return run_search(self.store, rtype, parse_qsl(query, keep_blank_values=True), base_url=BASE, **kw)
 
     def ids(self, rtype: str | None, query: str = "", **kw) -> set[str]:
-        return {e["resource"]["id"] for e in self.search(rtype, query, **kw)["entry"]
+        return {e["resource"]["id"] for e in self.search(rtype, query, **kw).get("entry", [])
                 if e["search"]["mode"] == "match"}
 
 

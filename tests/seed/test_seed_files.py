@@ -219,6 +219,8 @@ def test_every_entry_is_a_put_on_type_and_id_with_a_unique_readable_id():
         kind, rid = resource["resourceType"], resource["id"]
         assert kind in ALLOWED_TYPES, f"{path.name}: {kind} is not a seed type"
         assert entry["request"] == {"method": "PUT", "url": f"{kind}/{rid}"}, f"{kind}/{rid}"
+        # absolute, so the resources' relative references resolve against it (bdl-7, issue 11 item 7)
+        assert entry["fullUrl"] == f"https://dmp-fhir-server.example/fhir/{kind}/{rid}", f"{kind}/{rid}"
         assert re.fullmatch(r"[a-z]+(-[a-z0-9]+)+", rid), f"id not readable: {rid}"
         seen[f"{kind}/{rid}"] += 1
     assert [k for k, n in seen.items() if n > 1] == []

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from fhir_server.instants import query_offset
 from fhir_server.search.expressions import Node
 from fhir_server.search.types.base import CompileContext, ExtractContext, any_of, bad_value, unsupported_modifier
 
@@ -53,6 +54,14 @@ def _to_utc(local: datetime, tz: str | None) -> datetime:
         return MIN if local.year < 5000 else MAX
 
 
+def _plus(d: datetime, step: timedelta, bound: datetime = datetime.max) -> datetime:
+    """`d + step`, or `bound` past the years 1-9999 (the last day of 9999 ends at the end of time)."""
+    try:
+        return d + step
+    except OverflowError:
+        return bound
+
+
 def _add_months(d: datetime, months: int) -> datetime:
     total = d.year * 12 + d.month - 1 + months
     if total // 12 > 9999:
@@ -74,10 +83,10 @@ def parse_range(text: str) -> tuple[datetime, datetime]:
         if int(m["H"]) > 23:
             raise ValueError("hour out of range")
         step = timedelta(milliseconds=1) if m["f"] else timedelta(seconds=1) if m["S"] else timedelta(minutes=1)
-        end = start + step
+        end = _plus(start, step)
     else:
         start = datetime(y, mo, d)
-        end = (start + timedelta(days=1)) if m["d"] else _add_months(start, 1 if m["m"] else 12)
+        end = _plus(start, timedelta(days=1)) if m["d"] else _add_months(start, 1 if m["m"] else 12)
     tz = m["tz"]
     return _to_utc(start, tz), (_to_utc(end, tz) if end != datetime.max else MAX)
 
@@ -118,7 +127,7 @@ def _match(field: str, cond: dict) -> dict:
 
 def _one(field: str, value: str, ctx: CompileContext) -> dict:
     prefix, text = split_prefix(value, ctx.code)
-    text = re.sub(r" (\d{2}:\d{2})$", r"+\1", text)     # an unencoded '+' in the offset arrives as a space
+    text = query_offset(text)
     try:
         lo, hi = parse_range(text)
     except (ValueError, OverflowError) as exc:
@@ -143,7 +152,7 @@ def _one(field: str, value: str, ctx: CompileContext) -> dict:
         return _match(field, {"hi": {"$lte": lo}})
     now = ctx.now or datetime.now(timezone.utc)   # ap: 10% of the distance to now, ≥ 1 day
     margin = max(abs(now - lo) / 10, timedelta(days=1))
-    return _match(field, {"lo": {"$lt": hi + margin}, "hi": {"$gt": lo - margin}})
+    return _match(field, {"lo": {"$lt": _plus(hi, margin, MAX)}, "hi": {"$gt": _plus(lo, -margin, MIN)}})
 
 
 def compile(field: str, modifier: str | None, values: list[str], ctx: CompileContext) -> dict:

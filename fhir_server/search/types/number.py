@@ -40,8 +40,13 @@ def parse_number(text: str, code: str) -> tuple[float, float]:
         raise bad_value(code, text, "not a number") from None
     if not dec.is_finite():
         raise bad_value(code, text, "not a finite number")
-    exponent = dec.as_tuple().exponent
-    return float(dec), 0.5 * 10.0 ** int(exponent)
+    try:
+        number, half = float(dec), 0.5 * 10.0 ** dec.as_tuple().exponent
+    except OverflowError:                   # 1e400 is a float infinity; 0e999 a precision of 10^999
+        number = half = math.inf
+    if not (math.isfinite(number) and math.isfinite(half)):
+        raise bad_value(code, text, "not a finite number within the range of a double (about 1e308)")
+    return number, half
 
 
 def condition(prefix: str, number: float, half: float) -> dict:

@@ -1,0 +1,74 @@
+"""Request tagging and the access log, as one pure ASGI middleware.
+
+Pure ASGI (not Starlette's BaseHTTPMiddleware, which re-wraps every response body in a task and a queue):
+the middleware only reads the scope and wraps `send` to see the status and add the X-Request-Id header.
+
+Each request ends with one JSON line on the `fhir_server.access` logger. What it holds is fixed here and
+never includes a body, a header value other than the request id, a token, a query string or a path (a
+query may hold a patient's name, `Patient?family=...`): time, request id, method, the actor's reference,
+the interaction, the resource type, the status and the duration. The route tells the middleware the
+actor and the interaction through the ASGI scope's "state" dict (`request.state` in Starlette).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import re
+import uuid
+from datetime import datetime, timezone
+
+import orjson
+
+ACCESS_LOG = logging.getLogger("fhir_server.access")
+REQUEST_ID_HEADER = b"x-request-id"
+MAX_REQUEST_ID = 64
+PLAIN_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# what a route may add to the scope's state for the log line (anything else there is never logged)
+LOGGED_STATE = ("actor", "interaction", "resource_type")
+
+
+class RequestLog:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id = _request_id(scope)
+        status = 500          # what the client gets if the app raises before answering
+
+        async def tagged_send(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged_send)
+        finally:
+            if ACCESS_LOG.isEnabledFor(logging.INFO):      # --log-level warning: not even built
+                ACCESS_LOG.info(_line(scope, state, status, started))
+
+
+def _request_id(scope) -> str:
+    """The caller's X-Request-Id when it is a plain token (it is echoed in a header and written in the traces
+    and the log), else a fresh one."""
+    for name, value in scope.get("headers", ()):
+        if name == REQUEST_ID_HEADER:
+            given = value.decode("latin-1").strip()[:MAX_REQUEST_ID]
+            if PLAIN_REQUEST_ID.fullmatch(given):
+                return given
+    return uuid.uuid4().hex
+
+
+def _line(scope, state: dict, status: int, started: float) -> str:
+    record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+              "request_id": state["request_id"], "method": scope.get("method"),
+              **{key: state.get(key) for key in LOGGED_STATE},
+              "status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)}
+    return orjson.dumps(record).decode()

@@ -1,0 +1,211 @@
+"""The embedded store: mongomock, with hash indexes so that point access and patient-scoped queries do not scan.
+
+mongomock evaluates every query against every document of the collection (about 22 ms per `_id` lookup at
+16,000 documents). Here each collection keeps, beside mongomock's own documents, a hash index per field that
+queries test for equality (`_id` always; any other field the first time a query tests it, built by one scan
+and then kept up to date on every insert, replace, in-place update and delete). A query then evaluates only
+the documents that the index names, in their insertion order, with mongomock's own matcher: the answers are
+mongomock's, only the candidates are fewer. A filter the indexes cannot narrow is evaluated as before.
+
+mongomock has no hook for this, so `install()` wraps two methods of its Collection class; the wrappers do
+nothing for collections that are not stored in an IndexedCollectionStore.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Hashable
+
+import mongomock
+from mongomock import collection as mongomock_collection
+from mongomock import store as mongomock_store
+from mongomock.filtering import filter_applies
+
+_NARROWABLE = (str, int, bool)
+
+
+class IndexedCollectionStore(mongomock_store.CollectionStore):
+    def __init__(self, name):
+        super().__init__(name)
+        self._position: dict = {}                   # _id -> insertion number: mongomock's natural order
+        self._counter = itertools.count()
+        self._fields: dict[str, dict] = {}          # field path -> value -> set of _id
+        self._anywhere: dict[str, set] = {}         # field path -> _ids whose value cannot be hashed
+
+    # -- maintenance ----------------------------------------------------------------------------
+    def __setitem__(self, key, val):
+        if key in self._documents:
+            self.unindex(self._documents[key])
+        else:
+            self._position[key] = next(self._counter)
+        super().__setitem__(key, val)
+        self.index(val)
+
+    def __delitem__(self, key):
+        self.unindex(self._documents[key])
+        super().__delitem__(key)
+        self._position.pop(key, None)
+
+    def drop(self):
+        super().drop()
+        self._position.clear()
+        self._fields.clear()
+        self._anywhere.clear()
+
+    def index(self, doc: dict) -> None:
+        for path in self._fields:
+            self._add(path, doc)
+
+    def unindex(self, doc: dict) -> None:
+        id_ = doc.get("_id")
+        for path, table in self._fields.items():
+            for value in _values(doc, path):
+                if isinstance(value, Hashable):
+                    table.get(value, set()).discard(id_)
+            self._anywhere[path].discard(id_)
+
+    def _add(self, path: str, doc: dict) -> None:
+        table, id_ = self._fields[path], doc.get("_id")
+        for value in _values(doc, path):
+            if isinstance(value, Hashable):
+                table.setdefault(value, set()).add(id_)
+            else:
+                self._anywhere[path].add(id_)
+
+    def _table(self, path: str) -> dict:
+        if path not in self._fields:
+            self._fields[path], self._anywhere[path] = {}, set()
+            for doc in self._documents.values():
+                self._add(path, doc)
+        return self._fields[path]
+
+    # -- narrowing ------------------------------------------------------------------------------
+    def candidates(self, filter: dict) -> list[dict] | None:
+        """The documents that may match `filter`, in insertion order; None when no index narrows it."""
+        parts = self._narrowest(filter)
+        if parts is None:
+            return None
+        found = [id_ for id_ in set().union(*parts) if id_ in self._documents]
+        found.sort(key=self._position.__getitem__)
+        return [self._documents[id_] for id_ in found]
+
+    def _narrowest(self, filter: dict) -> list | None:
+        """The id sets (the index's own, not copies) whose union holds every match of `filter`: of all the
+        conditions that narrow it, the one naming the fewest documents."""
+        options: list[list] = []
+        for key, condition in filter.items():
+            if key == "$and":
+                options += [parts for part in condition if (parts := self._narrowest(part)) is not None]
+            elif key == "$or":
+                branches = [self._narrowest(part) for part in condition]
+                if branches and all(b is not None for b in branches):
+                    options.append([ids for branch in branches for ids in branch])
+            elif _plain_path(key) and (values := _equal_values(condition)) is not None:
+                options.append(self._lookup(key, values))
+        return min(options, key=lambda parts: sum(map(len, parts))) if options else None
+
+    def _lookup(self, path: str, values: list) -> list:
+        if path == "_id":
+            return [set(values)]
+        table = self._table(path)
+        return [table[v] for v in values if v in table] + [self._anywhere[path]]
+
+
+def _plain_path(key: str) -> bool:
+    """A field path without operators or array positions (`a.0.b` is left to mongomock's matcher)."""
+    return not key.startswith("$") and not any(part.isdigit() for part in key.split("."))
+
+
+def _equal_values(condition) -> list | None:
+    """The values an equality (`v`, `{$eq: v}`, `{$in: [..]}`) accepts, when all are plain scalars."""
+    if isinstance(condition, dict):
+        if "$eq" in condition:
+            condition = condition["$eq"]
+        elif "$in" in condition and isinstance(condition["$in"], (list, tuple)):
+            values = list(condition["$in"])
+            return values if all(type(v) in _NARROWABLE for v in values) else None
+        else:
+            return None
+    return [condition] if type(condition) in _NARROWABLE else None
+
+
+def _values(doc, path: str) -> list:
+    """Every value at a dotted path, through arrays of documents, as a MongoDB equality sees them (an array's
+    elements); an array of arrays or a document stands as unhashable, so the document is always a candidate."""
+    current = [doc]
+    for part in path.split("."):
+        following = []
+        for value in current:
+            if isinstance(value, dict):
+                if part in value:
+                    following.append(value[part])
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        if part in item:
+                            following.append(item[part])
+                    elif isinstance(item, list):
+                        following.append(_UNHASHABLE)
+        current = following
+    flat = []
+    for value in current:
+        if isinstance(value, list):
+            flat += [item if not isinstance(item, (list, dict)) else _UNHASHABLE for item in value]
+        else:
+            flat.append(value)
+    return flat
+
+
+_UNHASHABLE = []     # an unhashable stand-in (see _values)
+
+
+class IndexedDatabaseStore(mongomock_store.DatabaseStore):
+    def __getitem__(self, col_name):
+        if col_name not in self._collections:
+            self._collections[col_name] = IndexedCollectionStore(col_name)
+        return self._collections[col_name]
+
+
+class IndexedServerStore(mongomock_store.ServerStore):
+    def __getitem__(self, db_name):
+        if db_name not in self._databases:
+            self._databases[db_name] = IndexedDatabaseStore()
+        return self._databases[db_name]
+
+
+def client() -> mongomock.MongoClient:
+    install()
+    return mongomock.MongoClient(tz_aware=True, _store=IndexedServerStore())
+
+
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    Collection = mongomock_collection.Collection
+    scan = Collection._iter_documents
+    apply_update = Collection._apply_update_document
+
+    def iter_documents(self, filter):
+        store = self._store
+        narrowed = store.candidates(filter) if isinstance(store, IndexedCollectionStore) else None
+        if narrowed is None:
+            return scan(self, filter)
+        return (doc for doc in narrowed if filter_applies(filter, doc))
+
+    def apply_update_document(self, existing_document, *args, **kwargs):
+        store = self._store
+        if not isinstance(store, IndexedCollectionStore):
+            return apply_update(self, existing_document, *args, **kwargs)
+        store.unindex(existing_document)     # updated in place: no __setitem__ tells the store
+        try:
+            return apply_update(self, existing_document, *args, **kwargs)
+        finally:
+            store.index(existing_document)
+
+    Collection._iter_documents = iter_documents
+    Collection._apply_update_document = apply_update_document
+    _installed = True

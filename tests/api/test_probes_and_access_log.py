@@ -1,0 +1,101 @@
+"""/healthz, /readyz and the access log: one JSON line per request, never a body, a token, a query or a name."""
+
+import json
+import logging
+
+import pytest
+from pymongo.errors import ServerSelectionTimeoutError
+
+from tests.factories import patient
+
+ACCESS = "fhir_server.access"
+
+
+def test_healthz_answers_without_token_outside_fhir(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "alive"}
+    assert r.headers["content-type"] == "application/json" and r.headers["x-request-id"]
+
+
+def test_readyz_reports_reachable_database_and_built_indexes(client, store):
+    r = client.get("/readyz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ready", "database": "reachable", "store": store.kind}
+
+
+def test_readyz_is_503_when_the_database_does_not_answer(client, store, monkeypatch):
+    def down(*a, **kw):
+        raise ServerSelectionTimeoutError("no server")
+    monkeypatch.setattr(store.db, "command", down)
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json() == {"status": "unavailable", "database": "storage unavailable: ServerSelectionTimeoutError"}
+    assert client.get("/healthz").status_code == 200      # alive all the same: no restart for a database outage
+
+
+def test_readyz_is_503_when_a_declared_index_is_missing(client, store):
+    store.db["history"].drop_index("type_1_id_1_v_-1")
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json()["missing_indexes"] == ["history(type 1, id 1, v -1)"]
+
+
+def _lines(caplog) -> list[dict]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == ACCESS]
+
+
+def test_one_access_line_per_request_with_actor_interaction_type_status(system, caplog):
+    caplog.set_level(logging.INFO, logger=ACCESS)
+    created = system.post("Patient", patient(name=[{"family": "Dupont-Secret", "given": ["Zoé"]}]),
+                          headers={"X-Request-Id": "req-42"})
+    assert created.status_code == 201 and created.headers["x-request-id"] == "req-42"
+    system.get("Patient?family=Dupont-Secret")
+    first, second = _lines(caplog)
+    assert set(first) == {"time", "request_id", "method", "actor", "interaction", "resource_type", "status",
+                          "duration_ms"}
+    assert first["request_id"] == "req-42" and first["method"] == "POST" and first["actor"] == "Device/test-system"
+    assert (first["interaction"], first["resource_type"], first["status"]) == ("create", "Patient", 201)
+    assert first["duration_ms"] > 0 and first["time"].endswith("+00:00")
+    assert (second["interaction"], second["status"]) == ("search-type", 200)
+    everything = json.dumps(_lines(caplog))
+    for secret in ("Dupont", "Zo", system.token, "family", "/fhir/"):
+        assert secret not in everything
+
+
+def test_refused_and_unauthenticated_requests_are_logged_too(client, as_actor, caplog):
+    caplog.set_level(logging.INFO, logger=ACCESS)
+    assert client.get("/fhir/Patient", headers={"Authorization": "Bearer nope"}).status_code == 401
+    stranger = as_actor("Practitioner/stranger")
+    assert stranger.post("Patient/x/$mask").status_code in (403, 404)
+    unauthenticated, refused = _lines(caplog)
+    assert unauthenticated["status"] == 401 and unauthenticated["actor"] is None
+    assert refused["actor"] == "Practitioner/stranger" and refused["interaction"] == "operation $mask"
+    assert refused["resource_type"] == "Patient" and refused["status"] in (403, 404)
+
+
+@pytest.mark.parametrize("given", ["", "   ", "a\x07bell", "é" * 3])
+def test_unusable_request_ids_are_replaced(client, given):
+    r = client.get("/healthz", headers={"X-Request-Id": given.encode("utf-8")})
+    rid = r.headers["x-request-id"]
+    assert rid != given.strip() and len(rid) == 32
+
+
+def test_long_request_id_is_cut_to_64(client):
+    assert client.get("/healthz", headers={"X-Request-Id": "x" * 100}).headers["x-request-id"] == "x" * 64
+
+
+def test_an_unexpected_failure_is_logged_as_500_with_the_request_id(app, as_actor, caplog, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    import fhir_server.api.routes as routes
+
+    def broken(ctx, it):
+        raise RuntimeError("bug")
+    monkeypatch.setattr(routes, "dispatch", broken)
+    caplog.set_level(logging.INFO, logger=ACCESS)
+    client = TestClient(app, raise_server_exceptions=False)
+    token = as_actor("Practitioner/p1").token
+    r = client.get("/fhir/Patient/x", headers={"Authorization": f"Bearer {token}", "X-Request-Id": "boom-1"})
+    assert r.status_code == 500 and "boom-1" in r.json()["issue"][0]["diagnostics"]
+    [line] = _lines(caplog)
+    assert (line["request_id"], line["status"], line["interaction"]) == ("boom-1", 500, "read")

@@ -1,0 +1,75 @@
+"""The embedded store's hash indexes (storage/embedded.py) narrow candidates only: every query answers exactly
+what plain mongomock answers, in the same order, after inserts, replaces, in-place updates and deletes."""
+
+from __future__ import annotations
+
+import random
+
+import mongomock
+import pytest
+
+from fhir_server.storage import embedded
+
+PATIENTS = ["pat-a", "pat-b", "pat-c"]
+
+
+def _doc(i: int, rng: random.Random) -> dict:
+    doc = {"_id": f"r{i}", "v": rng.choice([1, 2, 2.0]), "deleted": rng.choice([True, False]),
+           "_acl": {"patients": rng.sample(PATIENTS, rng.randint(0, 2)), "labels": rng.choice([[], ["MASQUE_PS"]])},
+           "_idx": {"code": [{"sys": "loinc", "code": rng.choice(["a", "b"])}, {"code": rng.choice(["b", "c"])}],
+                    "nested": rng.choice([[["x"]], ["x"], "x", {"x": 1}, None]), "n": rng.randint(0, 3)}}
+    if rng.random() < 0.3:
+        del doc["_acl"]
+    return doc
+
+
+FILTERS = [
+    {"_id": "r3"}, {"_id": {"$in": ["r1", "r5", "nope"]}}, {"_id": "r3", "deleted": True},
+    {"_acl.patients": "pat-a"}, {"_acl.patients": {"$in": ["pat-b", "pat-c"]}, "deleted": False},
+    {"$and": [{"_acl.patients": "pat-a"}, {"_idx.n": {"$gte": 2}}]},
+    {"$or": [{"_acl.patients": "pat-c"}, {"_id": "r2"}]}, {"$or": [{"_acl.patients": "pat-c"}, {"v": {"$gt": 1}}]},
+    {"_idx.code.code": "b"}, {"_idx.code.sys": "loinc", "_idx.code.code": "c"},
+    {"_idx.code": {"$elemMatch": {"sys": "loinc", "code": "a"}}}, {"_idx.nested": "x"}, {"_idx.nested.x": 1},
+    {"v": 2}, {"v": {"$eq": 1}}, {"deleted": False}, {"deleted": 0}, {"_acl.labels": "MASQUE_PS"},
+    {"_acl.patients": None}, {"_acl": {"$exists": False}}, {"_idx.code.0.code": "a"}, {},
+]
+
+
+@pytest.fixture(scope="module")
+def stores():
+    rng = random.Random(7)
+    plain = mongomock.MongoClient(tz_aware=True)["db"]["c"]
+    indexed = embedded.client()["db"]["c"]
+    docs = [_doc(i, rng) for i in range(300)]
+    for coll in (plain, indexed):
+        coll.insert_many([dict(d) for d in docs])
+        for f in FILTERS[:5]:
+            list(coll.find(f))          # build some indexes before the writes below, some after
+        coll.find_one_and_replace({"_id": "r10"}, {**docs[11], "_id": "r10"})
+        coll.replace_one({"_id": "r12"}, {"_id": "r12", "v": 2, "_acl": {"patients": ["pat-c"]}})
+        coll.update_one({"_id": "r13"}, {"$set": {"_acl.patients": ["pat-a", "pat-c"]}})
+        coll.update_many({"_acl.patients": "pat-b"}, {"$set": {"deleted": True}})
+        coll.delete_one({"_id": "r14"})
+        coll.delete_many({"_idx.n": 3, "deleted": False})
+        coll.insert_one({"_id": "r14", "_acl": {"patients": ["pat-a"]}})
+    return plain, indexed
+
+
+@pytest.mark.parametrize("filter", FILTERS, ids=str)
+def test_indexed_embedded_store_answers_like_mongomock(stores, filter):
+    plain, indexed = stores
+    assert [d["_id"] for d in indexed.find(filter)] == [d["_id"] for d in plain.find(filter)]
+    assert indexed.count_documents(filter) == plain.count_documents(filter)
+
+
+def test_a_point_read_evaluates_one_document_not_the_collection(stores):
+    _, indexed = stores
+    candidates = indexed._store.candidates({"_id": "r3", "deleted": False})
+    assert [d["_id"] for d in candidates] == ["r3"]
+
+
+def test_a_patient_scoped_query_evaluates_only_that_patients_documents(stores):
+    _, indexed = stores
+    candidates = indexed._store.candidates({"$and": [{"deleted": False}, {"_acl.patients": "pat-a"}]})
+    assert candidates and all("pat-a" in d["_acl"]["patients"] for d in candidates)
+    assert len(candidates) < indexed.count_documents({})
