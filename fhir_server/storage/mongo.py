@@ -12,18 +12,32 @@ atomic with their history entry:
 from __future__ import annotations
 
 import threading
+import uuid
 from contextlib import contextmanager
+from functools import cached_property
 from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 import pymongo
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
-from ..errors import Conflict, ServiceUnavailable
+from ..errors import Conflict, ServiceUnavailable, VersionRace
 from .base import Stored, Write
 
 HISTORY = "history"
 WRITE_CONFLICT = 112
+# What a store may lack beyond the MongoDB basics every store serves (find, indexes, compare-and-set):
+# - transactions: multi-document transactions (a replica set); without them, the standalone path;
+# - elemmatch_subdocuments: `$elemMatch` with conditions on sub-document fields (date, quantity searches);
+# - elemmatch_and: `$and` inside `$elemMatch` (composite searches);
+# - shared_store: the data outlives the process and several processes can share it.
+# MongoDB has them all but transactions on a standalone server; FerretDB v1 lacks the two `$elemMatch` ones
+# (it answers "unknown operator"); the embedded mongomock store is private to its process.
+EMBEDDED_CAPABILITIES = frozenset({"elemmatch_subdocuments", "elemmatch_and"})
+ELEMMATCH_PROBES = {
+    "elemmatch_subdocuments": {"a": {"$elemMatch": {"lo": {"$lte": 1}, "hi": {"$gt": 1}}}},
+    "elemmatch_and": {"a": {"$elemMatch": {"$and": [{"lo": {"$lte": 1}}, {"hi": {"$gt": 1}}]}}},
+}
 HISTORY_INDEXES = [
     [("type", 1), ("id", 1), ("v", -1)],
     [("type", 1), ("lu", -1), ("_id", -1)],
@@ -76,6 +90,33 @@ class MongoStore:
     @property
     def transactional(self) -> bool:
         return self._transactions
+
+    @cached_property
+    def capabilities(self) -> frozenset[str]:
+        """Declared for the embedded store, detected on a server (once, on first use)."""
+        if self.embedded:
+            return EMBEDDED_CAPABILITIES
+        found = {"shared_store"} | ({"transactions"} if self._transactions else set())
+        return frozenset(found | self._probe_elemmatch())
+
+    def _probe_elemmatch(self) -> set[str]:
+        """Ask the server itself: some reject an operator only once a document reaches it, so the probe
+        queries one document in a scratch collection of its own (concurrent start-ups do not collide)."""
+        scratch = self.db[f"_probe_{uuid.uuid4().hex}"]
+        found = set()
+        try:
+            scratch.insert_one({"_id": 1, "a": [{"lo": 1, "hi": 2}]})
+            for name, probe in ELEMMATCH_PROBES.items():
+                try:
+                    if scratch.find_one(probe) is not None:
+                        found.add(name)
+                except OperationFailure:
+                    pass
+        except PyMongoError as e:
+            raise ServiceUnavailable(f"storage unavailable: {type(e).__name__}") from e
+        finally:
+            scratch.drop()
+        return found
 
     @property
     def kind(self) -> str:
@@ -196,7 +237,7 @@ class MongoStore:
                 raise
 
     def write(self, w: Write, last_updated: datetime, uow: UnitOfWork | None = None) -> Stored:
-        """Store one new version; raises Conflict when `expected_version` is not the current one."""
+        """Store one new version; raises VersionRace when `expected_version` is not the current one."""
         if uow is None:
             with self.unit_of_work() as own:
                 return self.write(w, last_updated, own)
@@ -215,7 +256,7 @@ class MongoStore:
         try:
             hist.insert_one(history, session=uow.session)
         except DuplicateKeyError as e:
-            raise Conflict(f"version {history['v']} of {history['type']}/{history['id']} already exists") from e
+            raise VersionRace(f"version {history['v']} of {history['type']}/{history['id']} already exists") from e
         uow.undo.append(lambda: hist.delete_one({"_id": history["_id"]}))
 
     def _swap_current(self, w: Write, current: dict, uow: UnitOfWork) -> None:
@@ -229,10 +270,10 @@ class MongoStore:
                                                  session=uow.session)
         except DuplicateKeyError as e:
             self._undo_now(uow)
-            raise Conflict(f"{w.resource_type}/{w.id} already exists") from e
+            raise VersionRace(f"{w.resource_type}/{w.id} already exists") from e
         if previous is None:
             self._undo_now(uow)
-            raise Conflict(f"{w.resource_type}/{w.id} is not at version {w.expected_version}")
+            raise VersionRace(f"{w.resource_type}/{w.id} is not at version {w.expected_version}")
         uow.undo.append(lambda: coll.replace_one({"_id": w.id}, previous))
 
     def _undo_now(self, uow: UnitOfWork) -> None:
