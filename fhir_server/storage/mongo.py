@@ -30,13 +30,19 @@ WRITE_CONFLICT = 112
 # - transactions: multi-document transactions (a replica set); without them, the standalone path;
 # - elemmatch_subdocuments: `$elemMatch` with conditions on sub-document fields (date, quantity searches);
 # - elemmatch_and: `$and` inside `$elemMatch` (composite searches);
+# - elemmatch_ranges: both bounds of an `$elemMatch` on an array of numbers hold on one element (number ranges);
 # - shared_store: the data outlives the process and several processes can share it.
-# MongoDB has them all but transactions on a standalone server; FerretDB v1 lacks the two `$elemMatch` ones
-# (it answers "unknown operator"); the embedded mongomock store is private to its process.
-EMBEDDED_CAPABILITIES = frozenset({"elemmatch_subdocuments", "elemmatch_and"})
+# MongoDB has them all but transactions on a standalone server; FerretDB v1 lacks the three `$elemMatch` ones
+# (it answers "unknown operator", or matches [3, 10.5] with a range 6.5..7.5); mongomock is private to its process.
+EMBEDDED_CAPABILITIES = frozenset({"elemmatch_subdocuments", "elemmatch_and", "elemmatch_ranges"})
+PROBE_DOCUMENT = {"_id": 1, "a": [{"lo": 1, "hi": 2}], "n": [3.0, 10.5]}
+# capability -> (filter, whether it must find the probe document): all must hold, without an error
 ELEMMATCH_PROBES = {
-    "elemmatch_subdocuments": {"a": {"$elemMatch": {"lo": {"$lte": 1}, "hi": {"$gt": 1}}}},
-    "elemmatch_and": {"a": {"$elemMatch": {"$and": [{"lo": {"$lte": 1}}, {"hi": {"$gt": 1}}]}}},
+    "elemmatch_subdocuments": [({"a": {"$elemMatch": {"lo": {"$lte": 1}, "hi": {"$gt": 1}}}}, True),
+                               ({"a": {"$elemMatch": {"lo": {"$lte": 1}}}}, True)],
+    "elemmatch_and": [({"a": {"$elemMatch": {"$and": [{"lo": {"$lte": 1}}, {"hi": {"$gt": 1}}]}}}, True)],
+    "elemmatch_ranges": [({"n": {"$elemMatch": {"$gte": 6.5, "$lt": 7.5}}}, False),
+                         ({"n": {"$elemMatch": {"$gte": 10, "$lt": 11}}}, True)],
 }
 HISTORY_INDEXES = [
     [("type", 1), ("id", 1), ("v", -1)],
@@ -100,23 +106,16 @@ class MongoStore:
         return frozenset(found | self._probe_elemmatch())
 
     def _probe_elemmatch(self) -> set[str]:
-        """Ask the server itself: some reject an operator only once a document reaches it, so the probe
-        queries one document in a scratch collection of its own (concurrent start-ups do not collide)."""
+        """Ask the server itself: some reject an operator only once a document reaches it, so the probes
+        query one document in a scratch collection of its own (concurrent start-ups do not collide)."""
         scratch = self.db[f"_probe_{uuid.uuid4().hex}"]
-        found = set()
         try:
-            scratch.insert_one({"_id": 1, "a": [{"lo": 1, "hi": 2}]})
-            for name, probe in ELEMMATCH_PROBES.items():
-                try:
-                    if scratch.find_one(probe) is not None:
-                        found.add(name)
-                except OperationFailure:
-                    pass
+            scratch.insert_one(PROBE_DOCUMENT)
+            return {name for name, probes in ELEMMATCH_PROBES.items() if _holds(scratch, probes)}
         except PyMongoError as e:
             raise ServiceUnavailable(f"storage unavailable: {type(e).__name__}") from e
         finally:
             scratch.drop()
-        return found
 
     @property
     def kind(self) -> str:
@@ -316,6 +315,13 @@ class MongoStore:
     def find_raw(self, collection: str, filter: dict) -> dict | None:
         with self._guard():
             return self.db[collection].find_one(filter, **self._reading())
+
+
+def _holds(collection, probes: list[tuple[dict, bool]]) -> bool:
+    try:
+        return all((collection.find_one(f) is not None) == found for f, found in probes)
+    except OperationFailure:
+        return False
 
 
 def _supports_transactions(client) -> bool:
