@@ -24,6 +24,9 @@ from .chain import GENESIS, SYSTEM_CHAIN, BrokenLink, link_hash, verify_chain
 COLLECTION = "AuditEvent"
 CHAIN_INDEX = [("_chain.key", 1), ("_chain.seq", 1)]
 ATTEMPTS = 5
+# on MongoDB the cached heads are only a shortcut (a stale one is caught by the unique index): keep at most this
+# many, so a long-running process does not hold every patient's head
+MAX_CACHED_HEADS = 100_000
 
 
 @dataclass
@@ -137,6 +140,8 @@ class AuditWriter:
         return self._read_head(key)
 
     def _read_head(self, key: str) -> tuple[int, str]:
+        if not self.store.embedded and len(self._heads) >= MAX_CACHED_HEADS:
+            self._heads.clear()
         last = self.store.find(COLLECTION, {"_chain.key": key}, sort=[("_chain.seq", -1)], limit=1)
         self._heads[key] = (last[0]["_chain"]["seq"], last[0]["_chain"]["hash"]) if last else (0, GENESIS)
         return self._heads[key]
