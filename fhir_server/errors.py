@@ -10,6 +10,7 @@
     ├── MethodNotAllowed           405 not-supported
     ├── NotAcceptable              406 not-supported   a format other than JSON
     ├── Conflict                   409 conflict        id or version clash
+    │   └── VersionRace            409 conflict        a concurrent write took the version (retried w/o If-Match)
     ├── Gone                       410 deleted         read of a deleted resource
     ├── PreconditionFailed         412 conflict        If-Match / conditional ambiguity
     ├── UnsupportedMediaType       415 not-supported   a body that is not FHIR JSON
@@ -95,6 +96,11 @@ class NotAcceptable(FhirError):
 
 class Conflict(FhirError):
     status, code = 409, "conflict"
+
+
+class VersionRace(Conflict):
+    """A versioned write lost its compare-and-set to a concurrent writer of the same resource: a write
+    without If-Match is retried on the new current version (services/dispatch.py), others see a 409/412."""
 
 
 class Gone(FhirError):

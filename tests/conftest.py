@@ -11,7 +11,15 @@ from fastapi.testclient import TestClient
 from fhir_server.config import Settings
 from fhir_server.main import create_app
 
+from .stores import missing_capabilities
+
 TEST_SECRET = "test-secret-for-hs256-tokens-only-in-tests"
+
+
+def pytest_runtest_setup(item):
+    missing = missing_capabilities(item)
+    if missing:
+        pytest.skip(f"the store lacks capability {', '.join(missing)}")
 
 
 @pytest.fixture

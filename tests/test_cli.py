@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,8 @@ from fhir_server.cli import main
 from fhir_server.config import Settings
 from fhir_server.auth.tokens import TokenService
 from fhir_server.capability import capability_statement
+
+from .stores import requires
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -154,3 +157,51 @@ def test_serve_keeps_post_bodies_of_clients_offering_h2c(tmp_path):
         proc.terminate()
         proc.wait(10)
     assert "Unsupported upgrade" not in proc.stderr.read()
+
+
+@requires("shared_store")
+def test_two_serve_processes_share_one_database(tmp_path):
+    """Two `dmp-fhir serve` processes on one MongoDB: what one writes the other reads, writes without If-Match
+    to one resource from both land one after another, and the patient's trace chain stays one unbroken chain."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fhir_server.audit.writer import verify
+    from fhir_server.storage.mongo import MongoStore
+    from tests.factories import patient
+
+    db = f"test_two_{uuid.uuid4().hex[:12]}"
+    secret = "two-processes-test-secret-of-enough-length"
+    env = {**_env(tmp_path), "DMP_FHIR_MONGODB_URI": os.environ["DMP_FHIR_MONGODB_URI"], "DMP_FHIR_DB": db,
+           "DMP_FHIR_JWT_SECRET": secret}
+    ports = [_free_port(), _free_port()]
+    procs = [subprocess.Popen([sys.executable, "-m", "fhir_server.cli", "serve", "--port", str(port)], cwd=tmp_path,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for port in ports]
+    store = MongoStore.connect(os.environ["DMP_FHIR_MONGODB_URI"], db)
+    try:
+        bases = [f"http://127.0.0.1:{port}" for port in ports]
+        for base in bases:
+            _wait_for(base)
+        token = TokenService(Settings(jwt_secret=secret)).mint("Device/ops", scope="system/*.cruds")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
+        created = httpx.post(f"{bases[0]}/fhir/Patient", json=patient(), headers=headers)
+        assert created.status_code == 201
+        body = created.json()
+        assert httpx.get(f"{bases[1]}/fhir/Patient/{body['id']}", headers=headers).json() == body
+
+        def put(i: int) -> int:
+            renamed = {**body, "name": [{"family": f"Writer{i}", "given": ["Claire"]}]}
+            return httpx.put(f"{bases[i % 2]}/fhir/Patient/{body['id']}", json=renamed, headers=headers,
+                             timeout=60).status_code
+
+        with ThreadPoolExecutor(6) as pool:
+            assert list(pool.map(put, range(6))) == [200] * 6
+        history = httpx.get(f"{bases[1]}/fhir/Patient/{body['id']}/_history", headers=headers).json()
+        assert sorted(int(e["resource"]["meta"]["versionId"]) for e in history["entry"]) == list(range(1, 8))
+        chain = store.find("AuditEvent", {"_chain.key": body["id"]}, sort=[("_chain.seq", 1)])
+        assert [d["_chain"]["seq"] for d in chain] == list(range(1, 10))     # create, read, 6 updates, history
+        assert verify(store)[1] == []
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+        store.client.drop_database(db)

@@ -14,6 +14,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from ..errors import Conflict, ServiceUnavailable
 from ..search.index import extract_index
@@ -23,6 +24,9 @@ from .chain import GENESIS, SYSTEM_CHAIN, BrokenLink, link_hash, verify_chain
 COLLECTION = "AuditEvent"
 CHAIN_INDEX = [("_chain.key", 1), ("_chain.seq", 1)]
 ATTEMPTS = 5
+# on MongoDB the cached heads are only a shortcut (a stale one is caught by the unique index): keep at most this
+# many, so a long-running process does not hold every patient's head
+MAX_CACHED_HEADS = 100_000
 
 
 @dataclass
@@ -35,19 +39,37 @@ class _Pending:
 
 
 class ChainLocks:
-    """One lock per chain key. The table's own mutex is a leaf: held only to find a key's lock."""
+    """One lock per chain key, kept only while some unit holds or waits for it (a process that traces millions
+    of patients does not keep millions of locks). The table's own mutex is a leaf: held only to find, count
+    and drop a key's lock, never while acquiring one."""
 
     def __init__(self):
-        self._table: dict[str, threading.Lock] = {}
+        self._table: dict[str, list] = {}      # key -> [lock, units holding or waiting for it]
         self._mutex = threading.Lock()
 
-    def hold(self, keys: list[str]) -> list[threading.Lock]:
-        """Take the locks of `keys` in sorted order (the documented order, so two units never deadlock)."""
+    def hold(self, keys: list[str]) -> Callable[[], None]:
+        """Take the locks of `keys` in sorted order (the documented order, so two units never deadlock);
+        returns the function that releases them."""
+        keys = sorted(set(keys))
         with self._mutex:
-            locks = [self._table.setdefault(key, threading.Lock()) for key in sorted(set(keys))]
-        for lock in locks:
+            entries = [self._table.setdefault(key, [threading.Lock(), 0]) for key in keys]
+            for entry in entries:
+                entry[1] += 1
+        for lock, _ in entries:
             lock.acquire()
-        return locks
+        return lambda: self._release(keys, entries)
+
+    def _release(self, keys: list[str], entries: list[list]) -> None:
+        for key, entry in zip(reversed(keys), reversed(entries)):
+            entry[0].release()
+            with self._mutex:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._table[key]
+
+    def __len__(self) -> int:
+        with self._mutex:
+            return len(self._table)
 
 
 class AuditWriter:
@@ -82,8 +104,7 @@ class AuditWriter:
 
     def _flush(self, uow: UnitOfWork, queue: list[_Pending]) -> None:
         keys = sorted({p.key for p in queue})
-        locks = self._locks.hold(keys)
-        uow.on_end.append(lambda: [lock.release() for lock in reversed(locks)])
+        uow.on_end.append(self._locks.hold(keys))
         uow.on_abort.append(lambda: self._forget(keys))
         for pending in queue:
             self._insert(pending, uow)
@@ -119,6 +140,8 @@ class AuditWriter:
         return self._read_head(key)
 
     def _read_head(self, key: str) -> tuple[int, str]:
+        if not self.store.embedded and len(self._heads) >= MAX_CACHED_HEADS:
+            self._heads.clear()
         last = self.store.find(COLLECTION, {"_chain.key": key}, sort=[("_chain.seq", -1)], limit=1)
         self._heads[key] = (last[0]["_chain"]["seq"], last[0]["_chain"]["hash"]) if last else (0, GENESIS)
         return self._heads[key]

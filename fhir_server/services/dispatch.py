@@ -7,9 +7,11 @@ the unit of work of a write, and the access trace of every interaction, allowed 
 from __future__ import annotations
 
 import logging
+import random
+import time
 from dataclasses import replace as with_fields
 
-from ..errors import FhirError, Forbidden, InternalError, MethodNotAllowed
+from ..errors import FhirError, Forbidden, InternalError, MethodNotAllowed, VersionRace
 from ..fhir_types import SERVER_WRITTEN_TYPES
 from ..limits import check_query_size
 from . import tracing
@@ -27,6 +29,12 @@ from .update import update
 
 log = logging.getLogger("fhir_server")
 WRITES = ("create", "update", "patch", "delete")
+# a write without If-Match that loses the version race to a concurrent writer is redone, whole, on the
+# new current version (last writer wins); each round has one winner, so N writers racing at once need up
+# to N attempts; bounded, with a short random pause, so a hot resource answers 409 rather than spinning
+RETRIED_ON_RACE = ("update", "patch", "delete")
+RACE_ATTEMPTS = 10
+RACE_PAUSE_SECONDS = 0.005
 # interaction kind -> the SMART permission it needs
 SCOPE_OF = {"read": "read", "vread": "read", "create": "create", "update": "update", "patch": "update",
             "delete": "delete", "history-instance": "history", "history-type": "history",
@@ -72,11 +80,20 @@ def _in_unit_of_work(ctx: Context, it: Interaction) -> Outcome:
         out = HANDLERS[it.kind](ctx, it)
         tracing.write(ctx, ctx.trace)
         return out
-    with ctx.store.unit_of_work() as uow:
-        inner = with_fields(ctx, uow=uow)
-        out = HANDLERS[it.kind](inner, it)
-        tracing.write(inner, ctx.trace)
-    return out
+    attempts = RACE_ATTEMPTS if it.kind in RETRIED_ON_RACE and it.if_match is None else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            with ctx.store.unit_of_work() as uow:
+                inner = with_fields(ctx, uow=uow)
+                out = HANDLERS[it.kind](inner, it)
+                tracing.write(inner, ctx.trace)
+            return out
+        except VersionRace:
+            # the unit of work rolled back whole (its trace too): read, decide and write again
+            if attempt == attempts:
+                raise
+            time.sleep(random.uniform(0, RACE_PAUSE_SECONDS * attempt))
+    raise AssertionError("unreachable")
 
 
 def _notify_emergency(ctx: Context, trace) -> None:

@@ -7,7 +7,6 @@ from .conditional import resolve_single
 from .context import Context, Interaction, Outcome
 from .patch_formats import PatchLimits, apply_fhirpath_patch, apply_json_patch
 from .read import outcome_of, readable_current
-from .update import RETRIES
 from .writing import check_if_match, checked_body, raise_conflict_as_412, same_content, store_version
 
 JSON_PATCH = "application/json-patch+json"
@@ -20,19 +19,16 @@ def patch(ctx: Context, it: Interaction) -> Outcome:
         if match is None:
             raise BadRequest(f"conditional patch: no {it.resource_type} matched")
         id = match.id
-    for attempt in range(RETRIES):
-        current = readable_current(ctx, it.resource_type, id)
-        check_if_match(it.if_match, current)
-        patched = checked_body(_apply(ctx, it, current.resource), it.resource_type)
-        if same_content(current.resource, patched):
-            return outcome_of(current)
-        try:
-            return outcome_of(store_version(ctx, "patch", it.resource_type, id, patched, current.version, current))
-        except Conflict as conflict:
-            # the patch is re-applied to the new current version unless the client pinned one
-            if it.if_match is not None or attempt == RETRIES - 1 or ctx.uow is not None:
-                raise_conflict_as_412(conflict, it.if_match)
-    raise AssertionError("unreachable")
+    current = readable_current(ctx, it.resource_type, id)
+    check_if_match(it.if_match, current)
+    patched = checked_body(_apply(ctx, it, current.resource), it.resource_type)
+    if same_content(current.resource, patched):
+        return outcome_of(current)
+    try:
+        return outcome_of(store_version(ctx, "patch", it.resource_type, id, patched, current.version, current))
+    except Conflict as conflict:
+        # without If-Match the patch is re-applied to the new current version (services/dispatch.py retries)
+        raise_conflict_as_412(conflict, it.if_match)
 
 
 def _apply(ctx: Context, it: Interaction, resource: dict) -> dict:

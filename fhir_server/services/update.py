@@ -13,9 +13,6 @@ from .read import outcome_of
 from .writing import (check_if_match, checked_write, expected_version, new_id, raise_conflict_as_412,
                       same_content, store_version)
 
-# a lost compare-and-set without If-Match is retried against the new current version (last writer wins)
-RETRIES = 5
-
 
 def update(ctx: Context, it: Interaction) -> Outcome:
     body = checked_write(ctx, it.body, it.resource_type, it.id)
@@ -57,28 +54,25 @@ def visible_current(ctx: Context, resource_type: str, id: str) -> Stored | None:
 
 
 def replace(ctx: Context, resource_type: str, id: str, body: dict, if_match: str | None) -> Outcome:
-    for attempt in range(RETRIES):
-        current = ctx.store.read(resource_type, id)
-        if current is not None and not current.deleted:
-            try:
-                check_readable(ctx, resource_type, {"_id": id, "_acl": current.acl or {}})
-            except Hidden:
-                raise Hidden(_absent(resource_type, id)) from None
-        elif UPDATE_AS_CREATE_FOR_TRUSTED_SYSTEMS_ONLY and not ctx.actor.is_trusted_system:
-            raise NotFound(_absent(resource_type, id))
-        check_if_match(if_match, current)
-        if current is not None and not current.deleted and same_content(current.resource, body):
-            return outcome_of(current)
-        previous = expected_version(if_match) or (current.version if current else None)
+    current = ctx.store.read(resource_type, id)
+    if current is not None and not current.deleted:
         try:
-            stored = store_version(ctx, "update", resource_type, id, body, previous, current)
-        except Conflict as conflict:
-            if if_match is not None or attempt == RETRIES - 1 or ctx.uow is not None:
-                raise_conflict_as_412(conflict, if_match)
-            continue
-        created = current is None or current.deleted
-        return outcome_of(stored, 201 if created else 200, created=created)
-    raise AssertionError("unreachable")
+            check_readable(ctx, resource_type, {"_id": id, "_acl": current.acl or {}})
+        except Hidden:
+            raise Hidden(_absent(resource_type, id)) from None
+    elif UPDATE_AS_CREATE_FOR_TRUSTED_SYSTEMS_ONLY and not ctx.actor.is_trusted_system:
+        raise NotFound(_absent(resource_type, id))
+    check_if_match(if_match, current)
+    if current is not None and not current.deleted and same_content(current.resource, body):
+        return outcome_of(current)
+    previous = expected_version(if_match) or (current.version if current else None)
+    try:
+        stored = store_version(ctx, "update", resource_type, id, body, previous, current)
+    except Conflict as conflict:
+        # without If-Match a lost race is retried around the whole unit of work (services/dispatch.py)
+        raise_conflict_as_412(conflict, if_match)
+    created = current is None or current.deleted
+    return outcome_of(stored, 201 if created else 200, created=created)
 
 
 def _absent(resource_type: str, id: str) -> str:

@@ -12,8 +12,10 @@ atomic with their history entry:
 from __future__ import annotations
 
 import threading
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from typing import Callable, Iterator
 
 import pymongo
@@ -21,7 +23,7 @@ from pymongo.errors import DuplicateKeyError, ExecutionTimeout, OperationFailure
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from ..errors import Conflict, ServiceUnavailable, TooCostly
+from ..errors import Conflict, ServiceUnavailable, TooCostly, VersionRace
 from .base import Stored, Write
 
 HISTORY = "history"
@@ -31,6 +33,24 @@ WRITE_CONFLICT = 112
 TRANSACTION_OPTIONS = {"read_concern": ReadConcern("snapshot"), "write_concern": WriteConcern("majority"),
                        "read_preference": pymongo.ReadPreference.PRIMARY}
 COMMIT_ATTEMPTS = 3
+# What a store may lack beyond the MongoDB basics every store serves (find, indexes, compare-and-set):
+# - transactions: multi-document transactions (a replica set); without them, the standalone path;
+# - elemmatch_subdocuments: `$elemMatch` with conditions on sub-document fields (date, quantity searches);
+# - elemmatch_and: `$and` inside `$elemMatch` (composite searches);
+# - elemmatch_ranges: both bounds of an `$elemMatch` on an array of numbers hold on one element (number ranges);
+# - shared_store: the data outlives the process and several processes can share it.
+# MongoDB has them all but transactions on a standalone server; FerretDB v1 lacks the three `$elemMatch` ones
+# (it answers "unknown operator", or matches [3, 10.5] with a range 6.5..7.5); mongomock is private to its process.
+EMBEDDED_CAPABILITIES = frozenset({"elemmatch_subdocuments", "elemmatch_and", "elemmatch_ranges"})
+PROBE_DOCUMENT = {"_id": 1, "a": [{"lo": 1, "hi": 2}], "n": [3.0, 10.5]}
+# capability -> (filter, whether it must find the probe document): all must hold, without an error
+ELEMMATCH_PROBES = {
+    "elemmatch_subdocuments": [({"a": {"$elemMatch": {"lo": {"$lte": 1}, "hi": {"$gt": 1}}}}, True),
+                               ({"a": {"$elemMatch": {"lo": {"$lte": 1}}}}, True)],
+    "elemmatch_and": [({"a": {"$elemMatch": {"$and": [{"lo": {"$lte": 1}}, {"hi": {"$gt": 1}}]}}}, True)],
+    "elemmatch_ranges": [({"n": {"$elemMatch": {"$gte": 6.5, "$lt": 7.5}}}, False),
+                         ({"n": {"$elemMatch": {"$gte": 10, "$lt": 11}}}, True)],
+}
 HISTORY_INDEXES = [
     [("type", 1), ("id", 1), ("v", -1)],
     [("type", 1), ("lu", -1), ("_id", -1)],
@@ -99,6 +119,26 @@ class MongoStore:
     def transactional(self) -> bool:
         return self._transactions
 
+    @cached_property
+    def capabilities(self) -> frozenset[str]:
+        """Declared for the embedded store, detected on a server (once, on first use)."""
+        if self.embedded:
+            return EMBEDDED_CAPABILITIES
+        found = {"shared_store"} | ({"transactions"} if self._transactions else set())
+        return frozenset(found | self._probe_elemmatch())
+
+    def _probe_elemmatch(self) -> set[str]:
+        """Ask the server itself: some reject an operator only once a document reaches it, so the probes
+        query one document in a scratch collection of its own (concurrent start-ups do not collide)."""
+        scratch = self.db[f"_probe_{uuid.uuid4().hex}"]
+        try:
+            scratch.insert_one(PROBE_DOCUMENT)
+            return {name for name, probes in ELEMMATCH_PROBES.items() if _holds(scratch, probes)}
+        except PyMongoError as e:
+            raise ServiceUnavailable(f"storage unavailable: {type(e).__name__}") from e
+        finally:
+            scratch.drop()
+
     @property
     def kind(self) -> str:
         if self.embedded:
@@ -121,7 +161,8 @@ class MongoStore:
             raise TooCostly("the search takes too long: narrow its criteria") from e
         except OperationFailure as e:
             if e.has_error_label("TransientTransactionError") or e.code == WRITE_CONFLICT:
-                raise Conflict("a concurrent write touched the same data; retry") from e
+                # the transaction aborted whole: services/dispatch.py redoes a write without If-Match
+                raise VersionRace("a concurrent write touched the same data; retry") from e
             raise ServiceUnavailable(f"storage unavailable: {type(e).__name__}") from e
         except PyMongoError as e:
             raise ServiceUnavailable(f"storage unavailable: {type(e).__name__}") from e
@@ -270,7 +311,7 @@ class MongoStore:
                 uow.end()
 
     def write(self, w: Write, last_updated: datetime, uow: UnitOfWork | None = None) -> Stored:
-        """Store one new version; raises Conflict when `expected_version` is not the current one."""
+        """Store one new version; raises VersionRace when `expected_version` is not the current one."""
         if uow is None:
             with self.unit_of_work() as own:
                 return self.write(w, last_updated, own)
@@ -290,7 +331,7 @@ class MongoStore:
         try:
             hist.insert_one(history, session=uow.session)
         except DuplicateKeyError as e:
-            raise Conflict(f"version {history['v']} of {history['type']}/{history['id']} already exists") from e
+            raise VersionRace(f"version {history['v']} of {history['type']}/{history['id']} already exists") from e
         uow.undo.append(lambda: hist.delete_one({"_id": history["_id"]}))
 
     def _swap_current(self, w: Write, current: dict, uow: UnitOfWork) -> None:
@@ -304,10 +345,10 @@ class MongoStore:
                                                  session=uow.session)
         except DuplicateKeyError as e:
             self._undo_now(uow)
-            raise Conflict(f"{w.resource_type}/{w.id} already exists") from e
+            raise VersionRace(f"{w.resource_type}/{w.id} already exists") from e
         if previous is None:
             self._undo_now(uow)
-            raise Conflict(f"{w.resource_type}/{w.id} is not at version {w.expected_version}")
+            raise VersionRace(f"{w.resource_type}/{w.id} is not at version {w.expected_version}")
         uow.undo.append(lambda: coll.replace_one({"_id": w.id}, previous))
 
     def _undo_now(self, uow: UnitOfWork) -> None:
@@ -355,7 +396,8 @@ class MongoStore:
 def _commit(session) -> None:
     """Commit, retrying while the outcome is unknown (a network error or a failover during the commit), as
     ClientSession.with_transaction does: a commit is idempotent. A TransientTransactionError is left to the
-    caller (Conflict through _guard): only the caller can run the writes of the unit of work again."""
+    caller (VersionRace through _guard): only the caller can run the writes of the unit of work again, and
+    services/dispatch.py does."""
     for attempt in range(COMMIT_ATTEMPTS):
         try:
             session.commit_transaction()
@@ -363,6 +405,13 @@ def _commit(session) -> None:
         except PyMongoError as e:
             if attempt == COMMIT_ATTEMPTS - 1 or not e.has_error_label("UnknownTransactionCommitResult"):
                 raise
+
+
+def _holds(collection, probes: list[tuple[dict, bool]]) -> bool:
+    try:
+        return all((collection.find_one(f) is not None) == found for f, found in probes)
+    except OperationFailure:
+        return False
 
 
 def _supports_transactions(client) -> bool:

@@ -10,8 +10,7 @@ from fhir_server.audit.writer import ChainLocks
 
 def _hold_in_thread(locks: ChainLocks, keys: list[str], done: threading.Event) -> threading.Thread:
     def run():
-        for lock in reversed(locks.hold(keys)):
-            lock.release()
+        locks.hold(keys)()
         done.set()
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -20,22 +19,20 @@ def _hold_in_thread(locks: ChainLocks, keys: list[str], done: threading.Event) -
 
 def test_another_patients_chain_is_not_held_up():
     locks = ChainLocks()
-    held = locks.hold(["pat-a"])
+    release = locks.hold(["pat-a"])
     done = threading.Event()
     _hold_in_thread(locks, ["pat-b"], done)
     assert done.wait(5), "a trace of pat-b waited for pat-a's chain"
-    for lock in held:
-        lock.release()
+    release()
 
 
 def test_the_same_patients_chain_waits_for_the_unit_that_holds_it():
     locks = ChainLocks()
-    held = locks.hold(["pat-a"])
+    release = locks.hold(["pat-a"])
     done = threading.Event()
     _hold_in_thread(locks, ["pat-a"], done)
     assert not done.wait(0.3)
-    for lock in held:
-        lock.release()
+    release()
     assert done.wait(5)
 
 
@@ -45,3 +42,11 @@ def test_units_asking_for_the_same_chains_in_opposite_orders_never_deadlock():
     for i, event in enumerate(finished):
         _hold_in_thread(locks, ["pat-a", "pat-b"] if i % 2 else ["pat-b", "pat-a"], event)
     assert all(event.wait(10) for event in finished)
+
+
+def test_a_chain_lock_is_dropped_once_no_unit_holds_or_waits_for_it():
+    locks = ChainLocks()
+    release = locks.hold(["pat-a", "pat-b"])
+    assert len(locks) == 2
+    release()
+    assert len(locks) == 0

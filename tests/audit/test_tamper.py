@@ -10,6 +10,7 @@ import pytest
 from fhir_server import cli
 from fhir_server.audit.writer import COLLECTION, verify
 
+from ..stores import requires
 from .traces import chain, send
 
 LEFEBVRE = "Practitioner/pra-antoine-lefebvre"
@@ -80,10 +81,15 @@ def test_deleted_first_trace_is_a_gap(written):
 
 
 def test_trace_moved_to_another_chain_breaks_both(written):
+    """Moved to the free slot after Gérard Bonnet's two traces: the unique (chain, seq) index of a real
+    database refuses a slot already taken, so a forger would pick this one."""
     target = chain(written, CLAIRE)[1]
-    written.db[COLLECTION].update_one({"_id": target["_id"]}, {"$set": {"_chain.key": "pat-gerard-bonnet"}})
-    broken = {link.chain for link in verify(written)[1]}
-    assert CLAIRE in broken
+    written.db[COLLECTION].update_one({"_id": target["_id"]},
+                                      {"$set": {"_chain.key": "pat-gerard-bonnet", "_chain.seq": 3}})
+    broken = {link.chain: link for link in verify(written)[1]}
+    assert set(broken) == {CLAIRE, "pat-gerard-bonnet"}
+    assert broken[CLAIRE].seq == 2 and "missing" in broken[CLAIRE].why
+    assert broken["pat-gerard-bonnet"].seq == 3 and broken["pat-gerard-bonnet"].trace_id == target["_id"]
 
 
 def test_recomputed_hash_of_an_altered_trace_breaks_the_next_link(written):
@@ -131,10 +137,9 @@ def test_concurrent_requests_keep_one_unbroken_chain(seeded, as_actor):
     assert verify(seeded) == (24, [])
 
 
+@requires("shared_store")
 def test_two_server_processes_share_one_chain(seeded, app, settings, as_actor):
     """A second server on the same database (its own chain-head cache) appends to the same chains."""
-    if seeded.embedded:
-        pytest.skip("the embedded store lives in one process; run with DMP_FHIR_MONGODB_URI")
     from fastapi.testclient import TestClient
     from fhir_server.main import create_app
     from ..conftest import Api

@@ -6,6 +6,7 @@ import pytest
 
 from fhir_server.errors import BadRequest
 
+from ..stores import requires
 from .conftest import BASE
 
 INS = "urn:oid:1.2.250.1.213.1.4.8"
@@ -120,6 +121,7 @@ def test_reference_to_our_base_indexed_without_knowing_the_base(db):
     assert db.ids("DocumentReference", f"subject={BASE}/Patient/p9") == {"abs"}
 
 
+@requires("elemmatch_subdocuments", "elemmatch_and")
 def test_relationship_composite(db):
     db.put({"resourceType": "DocumentReference", "status": "current", "content": [],
             "relatesTo": [{"code": "replaces", "target": {"reference": "DocumentReference/old"}}]}, "new")

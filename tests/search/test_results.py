@@ -9,6 +9,7 @@ import pytest
 from fhir_server.errors import BadRequest
 from fhir_server.search.engine import run_search
 
+from ..stores import requires
 from .conftest import BASE
 
 
@@ -143,6 +144,7 @@ def test_access_filter_narrows_results_totals_and_paging(many):
     assert many.search("Patient", "_summary=count", extra_filter=males_only)["total"] == 13
 
 
+@requires("elemmatch_subdocuments")
 def test_system_search_by_id_and_last_updated(db):
     db.put({"resourceType": "Patient"}, "same", last_updated="2025-01-01T10:00:00Z")
     db.put({"resourceType": "Practitioner"}, "same", last_updated="2025-02-01T10:00:00Z")

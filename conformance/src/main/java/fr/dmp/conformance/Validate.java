@@ -39,9 +39,7 @@ import java.util.stream.Stream;
  * exits 1 when an error is not matched by a line of the exclusions file.
  */
 public final class Validate {
-    private static final String PDSM = "https://interop.esante.gouv.fr/ig/fhir/pdsm/StructureDefinition/";
     private static final String DMP = "https://dmp-fhir-server.example/fhir/StructureDefinition/";
-    private static final String MHD_LIST_TYPES = "MHDlistTypes";
 
     private final FhirContext ctx = FhirContext.forR4();
     private final FhirValidator validator;
@@ -101,21 +99,14 @@ public final class Validate {
         return result;
     }
 
-    /** The profiles a resource is checked against besides core R4 and its own meta.profile. */
-    private List<String> extraProfiles(IBaseResource res, String text) {
+    /**
+     * The profiles a resource is checked against besides core R4 and its own meta.profile. PDSm profiles apply
+     * through meta.profile only: the server is aligned on PDSm without claiming it (profiles/README.md, "PDSm"),
+     * so a resource is held to PDSm exactly when it declares a PDSm profile.
+     */
+    private List<String> extraProfiles(IBaseResource res) {
         List<String> profiles = new ArrayList<>();
-        switch (res.fhirType()) {
-            case "DocumentReference" -> {
-                // DmpDocumentReference is not checked here: its snapshot needs HL7 France core (see README)
-                profiles.add(PDSM + "pdsm-comprehensive-document-reference");
-            }
-            case "List" -> {
-                if (text.contains(MHD_LIST_TYPES) && text.contains("submissionset")) profiles.add(PDSM + "pdsm-submissionset-comprehensive");
-                else if (text.contains(MHD_LIST_TYPES) && text.contains("folder")) profiles.add(PDSM + "pdsm-folder-comprehensive");
-            }
-            case "AuditEvent" -> profiles.add(DMP + "DmpAuditEvent");
-            default -> { }
-        }
+        if (res.fhirType().equals("AuditEvent")) profiles.add(DMP + "DmpAuditEvent");
         return profiles;
     }
 
@@ -149,7 +140,7 @@ public final class Validate {
 
     private void validateAgainstProfiles(IBaseResource res, String text, String where,
                                          List<SingleValidationMessage> messages) {
-        for (String profile : extraProfiles(res, text)) {
+        for (String profile : extraProfiles(res)) {
             String name = where + "[" + profile.substring(profile.lastIndexOf('/') + 1) + "] ";
             try {
                 ValidationResult r = validator.validateWithResult(text, new ValidationOptions().addProfile(profile));
