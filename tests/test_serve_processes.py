@@ -14,10 +14,9 @@ import pytest
 
 from fhir_server.cli import NO_WORKERS_ON_EMBEDDED, main
 from tests.factories import patient
+from tests.stores import requires
 
 MONGODB_URI = os.environ.get("DMP_FHIR_MONGODB_URI")
-needs_mongodb = pytest.mark.skipif(not MONGODB_URI, reason="needs a MongoDB server (DMP_FHIR_MONGODB_URI): "
-                                                           "several processes cannot share the embedded store")
 
 
 def _free_port() -> int:
@@ -107,7 +106,7 @@ def test_log_level_warning_writes_no_access_lines(tmp_path):
     assert code == 0 and not [line for line in err.splitlines() if line.startswith("{")]
 
 
-@needs_mongodb
+@requires("shared_store")     # several processes cannot share the embedded store
 def test_two_workers_share_one_database_and_one_notice_lease(tmp_path):
     db = f"test_workers_{uuid.uuid4().hex[:10]}"
     proc, port, base = _serve(tmp_path, "--workers", "2", DMP_FHIR_MONGODB_URI=MONGODB_URI, DMP_FHIR_DB=db)
