@@ -28,6 +28,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.factories import patient
+
 SERVER = Path(__file__).resolve().parent / "server.py"
 REPO = SERVER.parents[2]
 REQUEST_TIMEOUT = 10.0
@@ -80,6 +82,8 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.dir = tempfile.TemporaryDirectory()
         env = {k: v for k, v in os.environ.items() if k not in ("DMP_FHIR_JWT_SECRET", "DMP_FHIR_JWKS_FILE")}
+        self.uri = env.get("DMP_FHIR_MONGODB_URI")
+        self.db = env["DMP_FHIR_DB"] = f"soak_{uuid.uuid4().hex[:12]}"     # a database of its own, dropped at stop
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         # the access log (one line per request) goes to a file: an unread pipe would fill and stall the server
         self.log = open(Path(self.dir.name) / "server.log", "w+")
@@ -122,6 +126,9 @@ class Server:
         finally:
             self.log.close()
             self.dir.cleanup()
+            if self.uri:
+                import pymongo
+                pymongo.MongoClient(self.uri).drop_database(self.db)
         lines = [line for line in out.splitlines() if line.startswith("{")]
         return json.loads(lines[-1]) if lines else None
 
@@ -230,6 +237,8 @@ def soak(clients: int = 16, seconds: float = 20.0, seed: int = 20261201) -> tupl
         stranger = server.token("Practitioner/pra-soak-stranger", scope="user/*.cruds")
         admin = httpx.Client(base_url=f"{server.base}/fhir", timeout=REQUEST_TIMEOUT,
                              headers={"Authorization": f"Bearer {token}"})
+        if admin.get(f"Patient/{PATIENT}").status_code == 404:      # on MongoDB `serve` loads no seed
+            admin.put(f"Patient/{PATIENT}", json={**patient(), "id": PATIENT}).raise_for_status()
         shared = admin.post("Observation", json=observation()).json()["id"]
         workers = [Client(server, run, token, stranger, shared, seed + i) for i in range(clients)]
         start = time.monotonic()
