@@ -4,7 +4,10 @@ what a read does, for every seeded actor × every seeded document."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+import pytest
 
 
 from tests.access.builders import assert_forbidden, assert_not_found, flat, ok
@@ -23,6 +26,13 @@ def _seeded(resource_type: str) -> list[str]:
 
 ACTORS = _seeded("Patient") + _seeded("RelatedPerson") + _seeded("Practitioner")
 DOCUMENTS = [d.split("/", 1)[1] for d in _seeded("DocumentReference")]
+# one document per story that hides something (seed_data/README.md: masked, hidden from the holder, the minor's
+# secret, a blocked professional's): on a wire-protocol store the matrix runs on these only, because FerretDB
+# scans every collection for every query (about 250 ms a read on the seed); the embedded store runs all 57
+STORY_DOCUMENTS = ["doc-claire-martin-cr-consultation-gynecologie-2026-05", "doc-philippe-morel-cr-rcp-2026-11",
+                   "doc-ines-haddad-cr-consultation-contraception-2026-10",
+                   "doc-sophie-bernard-lettre-liaison-sortie-2026-03"]
+ON_WIRE_PROTOCOL = bool(os.environ.get("DMP_FHIR_MONGODB_URI"))
 
 
 def _answers(parameters: dict) -> dict[tuple[str, str | None], bool]:
@@ -34,10 +44,11 @@ def _answers(parameters: dict) -> dict[tuple[str, str | None], bool]:
     return out
 
 
+@pytest.mark.timeout(600)
 def test_who_can_see_agrees_with_reads_for_every_seeded_actor_and_document(seed):
-    assert len(ACTORS) >= 45 and len(DOCUMENTS) >= 57
+    assert len(ACTORS) >= 45 and len(DOCUMENTS) >= 57 and set(STORY_DOCUMENTS) <= set(DOCUMENTS)
     disagreements = []
-    for document in DOCUMENTS:
+    for document in STORY_DOCUMENTS if ON_WIRE_PROTOCOL else DOCUMENTS:
         answers = _answers(ok(seed.system.get(f"DocumentReference/{document}/$who-can-see")))
         for actor in ACTORS:
             read = seed(actor).get(f"DocumentReference/{document}").status_code
