@@ -40,18 +40,22 @@ class PatientFacts:
         return age < majority
 
 
+FACT_FIELDS = {"res": 1, "_acl.patients": 1}
+
+
 def load_facts(store: MongoStore, patient_ids: list[str]) -> dict[str, PatientFacts | None]:
     """The facts of several patients in three queries (a search may reach hundreds of records)."""
     ids = sorted(set(patient_ids))
     facts: dict[str, PatientFacts | None] = dict.fromkeys(ids)
-    for doc in store.find("Patient", {"_id": {"$in": ids}, "deleted": False}):
+    # only what the decisions read: the search index (`_idx`) is most of a stored document
+    for doc in store.find("Patient", {"_id": {"$in": ids}, "deleted": False}, projection={"res": 1}):
         facts[doc["_id"]] = PatientFacts(doc["_id"], doc["res"])
     theirs = {"_acl.patients": {"$in": ids}, "deleted": False, "res.status": "active"}
-    for doc in store.find("Consent", theirs):
+    for doc in store.find("Consent", theirs, projection=FACT_FIELDS):
         for pid in doc["_acl"]["patients"]:
             if facts.get(pid) is not None:
                 facts[pid].consents.append(doc["res"])
-    for doc in store.find("CareTeam", theirs):
+    for doc in store.find("CareTeam", theirs, projection=FACT_FIELDS):
         for pid in doc["_acl"]["patients"]:
             if facts.get(pid) is not None:
                 facts[pid].care_teams.append(doc["res"])
@@ -98,7 +102,8 @@ def active_roles(store: MongoStore, actor: Actor) -> list[dict]:
     (role_organizations) and their professions (professions.professions_of)."""
     if actor.resource_type != "Practitioner":
         return []
-    roles = store.find("PractitionerRole", {"_idx.practitioner.r": actor.reference, "deleted": False})
+    roles = store.find("PractitionerRole", {"_idx.practitioner.r": actor.reference, "deleted": False},
+                       projection={"res": 1})
     return [r["res"] for r in roles if r["res"].get("active") is not False]
 
 

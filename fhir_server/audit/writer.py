@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Callable
 
 from ..errors import Conflict, ServiceUnavailable
-from ..search.index import extract_index
+from ..search.index import IndexMemo, extract_index
 from ..storage.mongo import MongoStore, UnitOfWork
 from .chain import GENESIS, SYSTEM_CHAIN, BrokenLink, link_hash, verify_chain
 
@@ -79,6 +79,7 @@ class AuditWriter:
         self._locks = ChainLocks()
         self._heads_loaded = False
         self._loading = threading.Lock()
+        self._index_memo = IndexMemo()
         if not store.embedded:
             # other processes append too: the unique key tells a writer its cached head is stale.
             # (The embedded store lives in one process under one lock, and mongomock scans on unique inserts.)
@@ -157,14 +158,13 @@ class AuditWriter:
                     self._heads[chain["key"]] = (chain["seq"], chain["hash"])
             self._heads_loaded = True
 
-    @staticmethod
-    def _document(pending: _Pending, seq: int, previous: str) -> dict:
+    def _document(self, pending: _Pending, seq: int, previous: str) -> dict:
         resource, key = pending.resource, pending.key
         res = {**resource, "id": pending.id, "meta": {**resource.get("meta", {}), "versionId": "1",
                                                       "lastUpdated": resource["recorded"]}}
         chain = {"key": key, "seq": seq, "prev": previous, "hash": link_hash(res, pending.acl, key, seq, previous)}
         return {"_id": pending.id, "v": 1, "lu": pending.recorded, "deleted": False, "res": res,
-                "_idx": extract_index(res), "_acl": pending.acl, "_chain": chain}
+                "_idx": extract_index(res, memo=self._index_memo), "_acl": pending.acl, "_chain": chain}
 
 
 def verify(store: MongoStore) -> tuple[int, list[BrokenLink]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, NamedTuple
 
@@ -90,6 +90,26 @@ _PRIMITIVE_CHOICES = {
     "Base64Binary": "base64Binary", "PositiveInt": "positiveInt", "UnsignedInt": "unsignedInt",
     "DateTime": "dateTime",
 }
+
+
+def _walk(resource: dict, names: tuple[str, ...]) -> list:
+    """The values at a path of plain element names, through arrays: what `_Step("child", name).apply`
+    gives step after step, without a Node per intermediate value."""
+    values = [resource]
+    for name in names:
+        following = []
+        for value in values:
+            if isinstance(value, dict):
+                found = value.get(name)
+                if found is not None:
+                    if isinstance(found, list):
+                        following.extend(found)
+                    else:
+                        following.append(found)
+        if not following:
+            return following
+        values = following
+    return values
 
 
 def reference_type(value: Any) -> str | None:
@@ -193,10 +213,13 @@ class CompiledExpression:
 
     def __call__(self, resource: dict) -> list[Node]:
         out: list[Node] = []
-        for _, steps in self.simple:
+        for (_, steps), names in zip(self.simple, self._plain_names):
             first = steps[0] if steps else None
             if first is not None and first.kind == "child" and first.a not in resource and first.a not in _CHOICES:
                 continue            # most parameters have no value in a given resource: skip cheaply
+            if names is not None:
+                out.extend(Node(v) for v in _walk(resource, names))
+                continue
             nodes = [Node(resource)]
             for step in steps:
                 nodes = step.apply(nodes)
@@ -206,6 +229,14 @@ class CompiledExpression:
         for evaluate in self.fallback:
             out.extend(evaluate(resource))
         return out
+
+    @cached_property
+    def _plain_names(self) -> tuple[tuple[str, ...] | None, ...]:
+        """For each simple path made of child steps only, none of them a choice element, its element names:
+        those are walked over the JSON values directly (every write extracts dozens of them)."""
+        return tuple(tuple(s.a for s in steps) if steps and all(s.kind == "child" and s.a not in _CHOICES
+                                                                for s in steps) else None
+                     for _, steps in self.simple)
 
     def element_paths(self, resource_type: str) -> list[str]:
         return [f"{resource_type}.{path}" for path, _ in self.simple if path]

@@ -7,17 +7,26 @@ and then kept up to date on every insert, replace, in-place update and delete). 
 the documents that the index names, in their insertion order, with mongomock's own matcher: the answers are
 mongomock's, only the candidates are fewer. A filter the indexes cannot narrow is evaluated as before.
 
-mongomock has no hook for this, so `install()` wraps two methods of its Collection class; the wrappers do
-nothing for collections that are not stored in an IndexedCollectionStore.
+Answers are copied once. mongomock copies every matching document (leaf by leaf, with `copy.copy`), then copies
+it again to make its datetimes timezone-aware, and only then applies skip and limit: a `limit=1` on a sorted
+query copied the whole match. Here a cursor sorts, skips and limits the stored documents first, then copies only
+what it returns, in one pass that also makes datetimes aware (as mongomock's tz_aware client does); projections
+still go through mongomock's own code.
+
+mongomock has no hook for this, so `install()` wraps two methods of its Collection class and gives the cursors
+of indexed collections a class of their own; none of it changes collections not stored in an
+IndexedCollectionStore.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Hashable
+from datetime import datetime
 
 import mongomock
 from mongomock import collection as mongomock_collection
+from mongomock import filtering, helpers
 from mongomock import store as mongomock_store
 from mongomock.filtering import filter_applies
 
@@ -173,6 +182,87 @@ class IndexedServerStore(mongomock_store.ServerStore):
         return self._databases[db_name]
 
 
+class IndexedCursor(mongomock_collection.Cursor):
+    """mongomock's cursor, computing its results as mongomock does (same matcher, same sort, same projection) but
+    copying only the documents it returns, once."""
+
+    _copied_for = None
+
+    def _compute_results(self, with_limit_and_skip=False):
+        key = (self._factory, self._spec, self._skip, self._limit, with_limit_and_skip)
+        if self._copied_for != key:     # mongomock recomputes when the query changes (sort() makes a new factory)
+            self._copied = self._results_now(with_limit_and_skip)
+            self._copied_for = key
+        return self._copied
+
+    def _results_now(self, with_limit_and_skip: bool) -> list[dict]:
+        collection = self.collection
+        stored = _sorted(collection._iter_documents(self._spec), self._sort)
+        if with_limit_and_skip:
+            stored = stored[self._skip:]
+            if self._limit:
+                stored = stored[:abs(self._limit)]
+        if self._projection is None:
+            return [_returned(doc) for doc in stored]
+        return [helpers.make_datetime_timezone_aware_in_document(
+                    collection._copy_only_fields(doc, dict(self._projection), dict)) for doc in stored]
+
+
+def _sorted(dataset, sort) -> list[dict]:
+    """mongomock's sort (Collection._get_dataset), on the stored documents themselves."""
+    dataset = list(dataset)
+    if sort:
+        if isinstance(sort, dict):
+            sort = sort.items()
+        for sort_key, direction in reversed(list(sort)):
+            if sort_key == "$natural":
+                if direction < 0:
+                    dataset.reverse()
+                continue
+            if sort_key.startswith("$"):
+                raise NotImplementedError(f"Sorting by {sort_key} is not implemented in mongomock yet")
+            dataset.sort(key=lambda doc, k=sort_key: filtering.resolve_sort_key(k, doc), reverse=direction < 0)
+    return dataset
+
+
+def _returned(value):
+    """A copy of a stored value for the caller, datetimes made aware: what mongomock's copy and its tz_aware pass
+    together give (stored datetimes are naive UTC), in one pass; immutable leaves are shared."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _returned(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_returned(v) for v in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=helpers.utc)
+    if isinstance(value, dict):
+        return {k: _returned(v) for k, v in value.items()}
+    return mongomock_collection._copy_field(value, dict)
+
+
+_plain_patch = helpers.patch_datetime_awareness_in_document
+
+
+def _patched(value):
+    """mongomock's patch_datetime_awareness_in_document (what every stored document and filter goes through),
+    with the common JSON types first: the same result, without a generator per dict."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _patched(v) for k, v in value.items()}
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is list or kind is tuple:
+        return [_patched(v) for v in value]
+    if kind is datetime:            # as mongomock stores them: naive UTC, milliseconds
+        milliseconds = value.microsecond // 1000 * 1000
+        if value.tzinfo is not None:
+            value = value - value.utcoffset()
+        return value.replace(tzinfo=None, microsecond=milliseconds)
+    return _plain_patch(value)      # OrderedDicts, Timestamps and the rest: mongomock's own rules
+
+
 def client() -> mongomock.MongoClient:
     install()
     return mongomock.MongoClient(tz_aware=True, _store=IndexedServerStore())
@@ -188,6 +278,13 @@ def install() -> None:
     Collection = mongomock_collection.Collection
     scan = Collection._iter_documents
     apply_update = Collection._apply_update_document
+    plain_find = Collection.find
+
+    def find(self, *args, **kwargs):
+        cursor = plain_find(self, *args, **kwargs)
+        if isinstance(self._store, IndexedCollectionStore) and self.codec_options.tz_aware:
+            cursor.__class__ = IndexedCursor     # same state; only the way results are computed differs
+        return cursor
 
     def iter_documents(self, filter):
         store = self._store
@@ -208,4 +305,16 @@ def install() -> None:
 
     Collection._iter_documents = iter_documents
     Collection._apply_update_document = apply_update_document
+    Collection.find = find
+    helpers.patch_datetime_awareness_in_document = _patched
+    Database = mongomock.database.Database
+    plain_getitem = Database.__getitem__
+
+    def collection_of(self, name):
+        # mongomock builds a new Collection object (with_options) on every db[name]
+        if isinstance(self._store, IndexedDatabaseStore) and name in self._collection_accesses:
+            return self._collection_accesses[name]
+        return plain_getitem(self, name)
+
+    Database.__getitem__ = collection_of
     _installed = True

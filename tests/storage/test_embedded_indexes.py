@@ -1,9 +1,11 @@
-"""The embedded store's hash indexes (storage/embedded.py) narrow candidates only: every query answers exactly
-what plain mongomock answers, in the same order, after inserts, replaces, in-place updates and deletes."""
+"""The embedded store's hash indexes and cursors (storage/embedded.py) change how answers are computed, never what
+they are: every query answers exactly what plain mongomock answers (the same documents, values, types and order,
+sorted, skipped, limited and projected), after inserts, replaces, in-place updates and deletes."""
 
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta, timezone
 
 import mongomock
 import pytest
@@ -20,6 +22,9 @@ def _doc(i: int, rng: random.Random) -> dict:
                     "nested": rng.choice([[["x"]], ["x"], "x", {"x": 1}, None]), "n": rng.randint(0, 3)}}
     if rng.random() < 0.3:
         del doc["_acl"]
+    if rng.random() < 0.5:
+        doc["lu"] = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=rng.randint(0, 50), microseconds=7)
+        doc["res"] = {"when": [doc["lu"], {"at": doc["lu"]}], "t": (1, "x"), "b": b"raw"}
     return doc
 
 
@@ -73,3 +78,54 @@ def test_a_patient_scoped_query_evaluates_only_that_patients_documents(stores):
     candidates = indexed._store.candidates({"$and": [{"deleted": False}, {"_acl.patients": "pat-a"}]})
     assert candidates and all("pat-a" in d["_acl"]["patients"] for d in candidates)
     assert len(candidates) < indexed.count_documents({})
+
+
+CURSORS = [  # (filter, projection, sort, skip, limit)
+    ({}, None, None, 0, 0), ({"_acl.patients": "pat-a"}, None, [("lu", -1), ("_id", 1)], 0, 1),
+    ({"deleted": False}, None, [("_idx.n", 1)], 3, 5), ({}, {"_acl.patients": 1}, [("v", -1), ("_id", -1)], 0, 0),
+    ({"_acl.patients": {"$in": ["pat-b", "pat-c"]}}, {"_idx": 0, "res": 0}, None, 2, 0),
+    ({"lu": {"$gte": datetime(2026, 1, 1, 0, 20, tzinfo=timezone.utc)}}, {"lu": 1, "res.when": 1}, [("lu", 1)], 0, 4),
+    ({"_id": "r3"}, {"_chain": 0}, None, 0, -1), ({}, None, [("$natural", -1)], 0, 7),
+]
+
+
+@pytest.mark.parametrize("filter, projection, sort, skip, limit", CURSORS, ids=str)
+def test_indexed_cursors_return_what_mongomock_returns(stores, filter, projection, sort, skip, limit):
+    def answer(coll):
+        cursor = coll.find(filter, projection).skip(skip).limit(limit)
+        return list(cursor.sort(sort) if sort else cursor)
+
+    plain, indexed = stores
+    expected, got = answer(plain), answer(indexed)
+    assert got == expected
+    assert [_types(d) for d in got] == [_types(d) for d in expected]     # aware datetimes, lists for tuples
+    assert indexed.find_one(filter, projection) == plain.find_one(filter, projection)
+
+
+def _types(value):
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return (type(value).__name__, value.tzinfo is not None) if isinstance(value, datetime) else type(value).__name__
+
+
+def test_an_answer_is_the_callers_copy_not_the_stored_document(stores):
+    _, indexed = stores
+    dated = {"_id": {"$in": [d["_id"] for d in indexed.find({"res": {"$exists": True}})]}}
+    first = indexed.find_one(dated)
+    first["res"]["when"][1]["at"] = "changed"
+    first["_acl"] = {"patients": ["pat-z"]}
+    again = indexed.find_one(dated)
+    assert again["res"]["when"][1]["at"] != "changed" and again.get("_acl") != {"patients": ["pat-z"]}
+    assert indexed.count_documents({"_acl.patients": "pat-z"}) == 0
+
+
+def test_stored_documents_are_patched_as_mongomock_patches_them():
+    from collections import OrderedDict
+    paris = timezone(timedelta(hours=1))
+    value = {"a": [1, 2.5, True, None, "s", (3, datetime(2026, 5, 1, 12, 0, 0, 123456))],
+             "b": OrderedDict(c=datetime(2026, 5, 1, 12, 0, 0, 999999, tzinfo=paris)), "d": {"e": [{"f": b"x"}]}}
+    assert embedded._patched(value) == embedded._plain_patch(value)
+    assert _types(embedded._patched(value)) == _types(embedded._plain_patch(value))
+    assert type(embedded._patched(value)["b"]) is OrderedDict
