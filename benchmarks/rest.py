@@ -6,6 +6,7 @@ Scenarios (see benchmarks/README.md):
   update       PUT  Patient/{id}, a field changing on each request (one Patient per client: no 409 races)
   transaction  POST a transaction Bundle of 10 Patient POST entries to the base
   baseline     GET  on benchmarks/baseline_app.py (bare FastAPI `async def` + orjson): the framework's ceiling
+  baseline-h11 the same bare app served with uvicorn's h11 parser, the one `dmp-fhir serve` uses (h2c offers)
 
 Without --url the server is started here (`python -m fhir_server.cli serve --port P --no-seed`, development
 mode) and stopped at the end. Traffic goes to 127.0.0.1 only.
@@ -39,7 +40,8 @@ import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
-SCENARIOS = ("read", "create", "update", "transaction", "baseline")
+SCENARIOS = ("read", "create", "update", "transaction", "baseline", "baseline-h11")
+BASELINES = {"baseline": "auto", "baseline-h11": "h11"}     # scenario -> uvicorn --http
 FHIR_JSON = "application/fhir+json"
 INS_NIR_TEST = "urn:oid:1.2.250.1.213.1.4.10"
 START_TIMEOUT = 60.0  # seconds to wait for a subprocess server to answer
@@ -362,7 +364,7 @@ async def scenario(name: str, client, base: str, args: argparse.Namespace) -> Re
             return await load.run(result, put)
         if name == "transaction":
             return await load.run(result, lambda w: ("POST", base, dumps(patients.transaction(10))))
-        if name == "baseline":
+        if name in BASELINES:
             return await load.run(result, lambda w: ("GET", f"{base}/Patient/bench", None))
         raise SetupError(f"unknown scenario {name!r}")
     except SetupError as e:
@@ -462,11 +464,12 @@ def fhir_server(workdir: str) -> Server:
     return Server("fhir server", argv, f"http://127.0.0.1:{port}/fhir", child_env(), workdir, banner=True)
 
 
-def baseline_server(workdir: str) -> Server:
+def baseline_server(workdir: str, http: str = "auto") -> Server:
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(BENCH_DIR),
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    return Server("baseline app", argv, f"http://127.0.0.1:{port}/fhir", child_env(), workdir, banner=False)
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--http", http]
+    return Server(f"baseline app ({http})", argv, f"http://127.0.0.1:{port}/fhir", child_env(), workdir,
+                  banner=False)
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -499,13 +502,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def run_all(args: argparse.Namespace, fhir_base: str | None, token: str | None,
-                  baseline_base: str | None, setup_errors: dict[str, str]) -> list[Result]:
+                  baseline_bases: dict[str, str], setup_errors: dict[str, str]) -> list[Result]:
     results = []
     for name in args.scenarios:
         if name in setup_errors:
             results.append(Result(name, failed=setup_errors[name]))
             continue
-        base = baseline_base if name == "baseline" else fhir_base
+        base = baseline_bases.get(name, fhir_base)
         client = new_client(args, token)
         try:
             results.append(await scenario(name, client, base, args))
@@ -516,10 +519,11 @@ async def run_all(args: argparse.Namespace, fhir_base: str | None, token: str | 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    wants_fhir = any(s != "baseline" for s in args.scenarios)
+    wants_fhir = any(s not in BASELINES for s in args.scenarios)
     servers: list[Server] = []
     setup_errors: dict[str, str] = {}
-    fhir_base = baseline_base = token = None
+    fhir_base = token = None
+    baseline_bases: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="dmp-fhir-bench-") as workdir:
         try:
             if wants_fhir:
@@ -532,18 +536,19 @@ def main(argv: list[str] | None = None) -> int:
                     token = get_token(fhir_base)
                 except SetupError as e:
                     for s in args.scenarios:
-                        if s != "baseline":
+                        if s not in BASELINES:
                             setup_errors[s] = str(e)
-            if "baseline" in args.scenarios:
-                try:
-                    servers.append(baseline_server(workdir).start())
-                    baseline_base = servers[-1].base
-                except SetupError as e:
-                    setup_errors["baseline"] = str(e)
+            for name, http in BASELINES.items():
+                if name in args.scenarios:
+                    try:
+                        servers.append(baseline_server(workdir, http).start())
+                        baseline_bases[name] = servers[-1].base
+                    except SetupError as e:
+                        setup_errors[name] = str(e)
             started = servers[0].banner_line if servers and servers[0].name == "fhir server" else None
             args.server_label = (args.url or (f"{fhir_base}, started here: {started}" if fhir_base else "not started")
                                  if wants_fhir else "-")
-            results = asyncio.run(run_all(args, fhir_base, token, baseline_base, setup_errors))
+            results = asyncio.run(run_all(args, fhir_base, token, baseline_bases, setup_errors))
         finally:
             for server in reversed(servers):
                 server.stop()

@@ -136,14 +136,17 @@ class Policy:
 
     def facts(self, patient_id: str) -> PatientFacts | None:
         if patient_id not in self._facts:
-            self.prefetch([patient_id])
+            # one record: whether the actor wrote in it is asked only if the decision comes to it (authored_any)
+            self.prefetch([patient_id], authorship=False)
         return self._facts[patient_id]
 
-    def prefetch(self, patient_ids: list[str]) -> None:
+    def prefetch(self, patient_ids: list[str], *, authorship: bool = True) -> None:
+        """The facts of these records in one query per collection; with `authorship`, also in which of them the
+        professional wrote (one query for all, rather than one per record reaching the last rule)."""
         missing = [pid for pid in patient_ids if pid not in self._facts]
         if missing:
             self._facts.update(load_facts(self.store, missing))
-            if self.actor.resource_type == "Practitioner" and rules.AUTHOR_SEES_OWN_DOCUMENTS:
+            if authorship and self.actor.resource_type == "Practitioner" and rules.AUTHOR_SEES_OWN_DOCUMENTS:
                 self._authored.update(authored_records(self.store, missing, self.actor))
                 self._authored_known.update(missing)
 

@@ -204,8 +204,36 @@ class IndexedCursor(mongomock_collection.Cursor):
                 stored = stored[:abs(self._limit)]
         if self._projection is None:
             return [_returned(doc) for doc in stored]
+        plain = _top_level(self._projection)
+        if plain is not None:
+            return [_projected(doc, *plain) for doc in stored]
         return [helpers.make_datetime_timezone_aware_in_document(
                     collection._copy_only_fields(doc, dict(self._projection), dict)) for doc in stored]
+
+
+def _top_level(projection) -> tuple[bool, frozenset, bool] | None:
+    """(include, fields, with _id) for a projection of top-level fields only, all included or all excluded
+    (`{"res": 1}`, `{"_idx": 0, "_chain": 0}`): the shapes the server asks for; None for any other."""
+    if not isinstance(projection, dict) or not projection:
+        return None
+    fields = {k: v for k, v in projection.items() if k != "_id"}
+    flags = {bool(v) for v in fields.values()}
+    if not fields or len(flags) != 1 or any("." in k or k.startswith("$") for k in fields) \
+            or any(type(v) not in (int, bool) for v in projection.values()):
+        return None
+    return flags.pop(), frozenset(fields), bool(projection.get("_id", 1))
+
+
+def _projected(doc: dict, include: bool, fields: frozenset, with_id: bool) -> dict:
+    """mongomock's projection of these shapes (same keys, same order: the kept fields in the document's order,
+    then `_id` where mongomock puts it), copied as _returned copies."""
+    copy = {k: _returned(v) for k, v in doc.items() if (k in fields) == include and k != "_id"} if include else \
+        {k: _returned(v) for k, v in doc.items() if k not in fields}
+    if not with_id:
+        copy.pop("_id", None)
+    elif "_id" in doc:
+        copy["_id"] = doc["_id"]
+    return copy
 
 
 def _sorted(dataset, sort) -> list[dict]:

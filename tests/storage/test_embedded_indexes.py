@@ -129,3 +129,13 @@ def test_stored_documents_are_patched_as_mongomock_patches_them():
     assert embedded._patched(value) == embedded._plain_patch(value)
     assert _types(embedded._patched(value)) == _types(embedded._plain_patch(value))
     assert type(embedded._patched(value)["b"]) is OrderedDict
+
+
+@pytest.mark.parametrize("projection", [{"res": 1}, {"res": 1, "_acl": 1}, {"_idx": 0, "_chain": 0}, {"_id": 1},
+                                        {"_id": 0, "res": 1}, {"res": 0, "_id": 0}, {"nope": 1}, {"_acl": True},
+                                        {"v": 1, "_id": 1}, {"_idx": 0}], ids=str)
+def test_projections_keep_mongomocks_keys_values_and_order(stores, projection):
+    plain, indexed = stores
+    expected, got = list(plain.find({}, projection)), list(indexed.find({}, projection))
+    assert [list(d.items()) for d in got] == [list(d.items()) for d in expected]
+    assert [_types(d) for d in got] == [_types(d) for d in expected]

@@ -1,0 +1,135 @@
+"""The cost of our guarantees: the share of a read and of a search spent on the access policy and on the trace.
+
+    python benchmarks/costs.py [--runs 1000]
+
+Dispatches interactions in-process on the seeded embedded store, as a trusted system, the médecin traitant
+(care team, masked documents included) and an authorised specialist (masked documents excluded), and times
+two families of functions with wall clocks around their outermost calls:
+- policy: the access decisions and filters (services/guard.py, every method of access/policy.py's Policy,
+  access/scope.py's search scope), including the store queries they make to read the patient's facts;
+- trace: building and storing the AuditEvent (services/tracing.py begin, failed and write, which covers the
+  chain, the index values and the insert).
+The time the database spends evaluating the policy filter ANDed into a search's own query is not separable
+and counts as the search's. Shares are of the dispatch time (the HTTP layer, the same for every interaction,
+would lower them: benchmarks/rest.py measures it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fhir_server.access import policy as policy_module  # noqa: E402
+from fhir_server.access import scope as scope_module  # noqa: E402
+from fhir_server.auth.actor import Actor, Scope  # noqa: E402
+from fhir_server.config import Settings  # noqa: E402
+from fhir_server.main import create_app  # noqa: E402
+from fhir_server.seeding import load_seed  # noqa: E402
+from fhir_server.services import guard, tracing  # noqa: E402
+from fhir_server.services.context import Context, Interaction  # noqa: E402
+from fhir_server.services.dispatch import dispatch  # noqa: E402
+
+PATIENT = "pat-claire-martin"
+DOCUMENT = "doc-claire-martin-cr-consultation-gynecologie-2026-05"   # masked: the specialist is told 404
+ACTORS = {
+    "trusted system": Actor(reference="Device/bench", scopes=(Scope("system", "*", "cruds"),)),
+    "médecin traitant": Actor(reference="Practitioner/pra-antoine-lefebvre", scopes=(Scope("user", "*", "cruds"),)),
+    "authorised specialist": Actor(reference="Practitioner/pra-olivier-lambert",
+                                   scopes=(Scope("user", "*", "cruds"),)),
+}
+INTERACTIONS = {
+    "read Patient": lambda: Interaction(kind="read", method="GET", resource_type="Patient", id=PATIENT),
+    "read DocumentReference": lambda: Interaction(kind="read", method="GET", resource_type="DocumentReference",
+                                                  id=DOCUMENT),
+    "search DocumentReference": lambda: Interaction(kind="search-type", method="GET",
+                                                    resource_type="DocumentReference",
+                                                    params=[("patient", f"Patient/{PATIENT}")]),
+    "search with _include": lambda: Interaction(kind="search-type", method="GET", resource_type="DocumentReference",
+                                                params=[("patient", f"Patient/{PATIENT}"), ("_include", "DocumentReference:author")]),
+}
+
+
+class Clock:
+    """Wall time inside the outermost call of each family (nested calls of one family count once)."""
+
+    def __init__(self):
+        self.spent: Counter = Counter()
+        self._depth: Counter = Counter()
+
+    def wrap(self, family: str, function):
+        def timed(*args, **kwargs):
+            self._depth[family] += 1
+            start = time.perf_counter() if self._depth[family] == 1 else None
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self._depth[family] -= 1
+                if start is not None:
+                    self.spent[family] += time.perf_counter() - start
+        return timed
+
+
+def instrument(clock: Clock) -> None:
+    """Replace the functions of both families wherever a fhir_server module holds them (modules import them by
+    name), and the Policy methods on the class."""
+    targets = {("policy", getattr(guard, n)) for n in ("check_readable", "search_filter", "require_readable",
+                                                          "check_writable", "note", "note_intended")}
+    targets |= {("policy", scope_module.search_scope)}
+    targets |= {("trace", getattr(tracing, n)) for n in ("begin", "failed", "write")}
+    wrapped = {id(f): clock.wrap(family, f) for family, f in targets}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("fhir_server") or module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            if id(value) in wrapped and callable(value):
+                setattr(module, attr, wrapped[id(value)])
+    for attr, value in list(vars(policy_module.Policy).items()):
+        if callable(value) and not attr.startswith("__"):
+            setattr(policy_module.Policy, attr, clock.wrap("policy", value))
+
+
+def measure(ctx: Context, make, runs: int, clock: Clock) -> dict:
+    totals, policy, trace = [], [], []
+    for _ in range(runs):
+        clock.spent.clear()
+        it = make()
+        start = time.perf_counter()
+        try:
+            dispatch(replace(ctx, _policy=None), it)
+        except Exception:     # noqa: BLE001 - a refusal (404 for the specialist) is an answer like any other
+            pass
+        totals.append(time.perf_counter() - start)
+        policy.append(clock.spent["policy"])
+        trace.append(clock.spent["trace"])
+    total = statistics.median(totals)
+    return {"µs": total * 1e6, "policy": statistics.median(policy) / total, "trace": statistics.median(trace) / total}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    args = parser.parse_args()
+    settings = Settings(jwt_secret="benchmark-secret-benchmark-secret", base_url="http://bench/fhir")
+    app = create_app(settings)
+    load_seed(app.state.store, settings)
+    clock = Clock()
+    instrument(clock)
+    print(f"{'interaction':26} {'actor':22} {'µs':>7} {'policy':>7} {'trace':>7}")
+    for name, make in INTERACTIONS.items():
+        for who, actor in ACTORS.items():
+            ctx = Context(store=app.state.store, settings=settings, actor=actor, base_url=settings.base_url,
+                          request_id="bench", audit=app.state.audit)
+            measure(ctx, make, 50, clock)          # warm: caches, the chain heads
+            row = measure(ctx, make, args.runs, clock)
+            print(f"{name:26} {who:22} {row['µs']:7.0f} {100 * row['policy']:6.0f}% {100 * row['trace']:6.0f}%")
+
+
+if __name__ == "__main__":
+    main()
