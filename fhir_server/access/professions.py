@@ -13,7 +13,7 @@ def professions_of(store: MongoStore, actor: Actor, roles: list[dict]) -> set[st
     if actor.resource_type != "Practitioner":
         return set()
     concepts: list = []
-    doc = store.read_doc("Practitioner", actor.id)
+    doc = store.read_doc("Practitioner", actor.id, index=False)
     if doc is not None and not doc.get("deleted"):
         concepts += [q.get("code") for q in doc["res"].get("qualification") or [] if isinstance(q, dict)]
     for role in roles:

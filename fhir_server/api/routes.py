@@ -7,6 +7,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from starlette.routing import Route
 
 from ..auth.actor import Actor
 from ..errors import BadRequest, NotFound, Unauthorized
@@ -48,9 +49,8 @@ async def dev_token(request: Request) -> Response:
     return Response(orjson.dumps({"access_token": token, "token_type": "Bearer"}), media_type="application/json")
 
 
-@router.api_route("/fhir", methods=FHIR_METHODS)
-@router.api_route("/fhir/{path:path}", methods=FHIR_METHODS)
-async def fhir(request: Request, path: str = "") -> Response:
+async def fhir(request: Request) -> Response:
+    path = request.path_params.get("path", "")
     fmt = negotiate_request(request)  # first, so that even a 401 answers in the client's format
     if is_conformance_path(path):       # public artefacts, like /metadata (services/conformance.py)
         params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("_format", "_pretty")]
@@ -70,6 +70,11 @@ async def fhir(request: Request, path: str = "") -> Response:
     else:
         out = await run_in_threadpool(dispatch, ctx, it)
     return render(out, ctx.base_url, ctx.prefer_return, it.kind, fmt)
+
+
+# plain Starlette routes: the FHIR interaction is parsed here, so FastAPI's per-request dependency solving and
+# parameter validation would be work for nothing (a twentieth of a read)
+router.routes += [Route("/fhir", fhir, methods=FHIR_METHODS), Route("/fhir/{path:path}", fhir, methods=FHIR_METHODS)]
 
 
 def authenticate(request: Request) -> Actor:

@@ -34,8 +34,9 @@ def vread(ctx: Context, it: Interaction) -> Outcome:
 
 
 def checked_doc(ctx: Context, resource_type: str, id: str) -> dict:
-    """The current stored document (deleted or not) once the policy let the actor see it; else 403/404."""
-    doc = ctx.store.read_doc(resource_type, id)
+    """The current stored document (deleted or not, without its search index) once the policy let the actor see
+    it; else 403/404."""
+    doc = ctx.store.read_doc(resource_type, id, index=False)
     if doc is None:
         raise NotFound(f"{resource_type}/{id} not found")
     check_readable(ctx, resource_type, doc)

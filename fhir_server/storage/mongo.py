@@ -227,10 +227,12 @@ class MongoStore:
             doc = self.db[resource_type].find_one({"_id": id}, {"_idx": 0, "_chain": 0}, **self._reading())
         return Stored.from_doc(resource_type, doc) if doc else None
 
-    def read_doc(self, resource_type: str, id: str) -> dict | None:
-        """The full current document, server fields included (for the access policy)."""
+    def read_doc(self, resource_type: str, id: str, *, index: bool = True) -> dict | None:
+        """The full current document, server fields included (for the access policy); `index=False` leaves out
+        the search index and the chain, which no decision reads and which are most of a document."""
         with self._guard():
-            return self.db[resource_type].find_one({"_id": id}, **self._reading())
+            return self.db[resource_type].find_one({"_id": id}, None if index else {"_idx": 0, "_chain": 0},
+                                                    **self._reading())
 
     def vread(self, resource_type: str, id: str, version: int) -> Stored | None:
         with self._guard():
