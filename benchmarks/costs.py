@@ -10,16 +10,19 @@ two families of functions with wall clocks around their outermost calls:
 - trace: building and storing the AuditEvent (services/tracing.py begin, failed and write, which covers the
   chain, the index values and the insert).
 The time the database spends evaluating the policy filter ANDed into a search's own query is not separable
-and counts as the search's. Shares are of the dispatch time (the HTTP layer, the same for every interaction,
-would lower them: benchmarks/rest.py measures it).
+and counts as the search's. Two shares are printed: of the dispatch (the service layer alone), and of the whole
+request through the application's ASGI interface in-process (token check, routing, rendering, access log; no
+socket and no HTTP parser, which benchmarks/rest.py adds).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fhir_server.access import policy as policy_module  # noqa: E402
 from fhir_server.access import scope as scope_module  # noqa: E402
 from fhir_server.auth.actor import Actor, Scope  # noqa: E402
+from fhir_server.cli import tune_garbage_collector  # noqa: E402
 from fhir_server.config import Settings  # noqa: E402
 from fhir_server.main import create_app  # noqa: E402
 from fhir_server.seeding import load_seed  # noqa: E402
@@ -43,6 +47,12 @@ ACTORS = {
     "médecin traitant": Actor(reference="Practitioner/pra-antoine-lefebvre", scopes=(Scope("user", "*", "cruds"),)),
     "authorised specialist": Actor(reference="Practitioner/pra-olivier-lambert",
                                    scopes=(Scope("user", "*", "cruds"),)),
+}
+PATHS = {   # the same interactions over the application's ASGI interface
+    "read Patient": ("/fhir/Patient/" + PATIENT, ""),
+    "read DocumentReference": ("/fhir/DocumentReference/" + DOCUMENT, ""),
+    "search DocumentReference": ("/fhir/DocumentReference", f"patient=Patient/{PATIENT}"),
+    "search with _include": ("/fhir/DocumentReference", f"patient=Patient/{PATIENT}&_include=DocumentReference:author"),
 }
 INTERACTIONS = {
     "read Patient": lambda: Interaction(kind="read", method="GET", resource_type="Patient", id=PATIENT),
@@ -95,21 +105,43 @@ def instrument(clock: Clock) -> None:
             setattr(policy_module.Policy, attr, clock.wrap("policy", value))
 
 
-def measure(ctx: Context, make, runs: int, clock: Clock) -> dict:
+def timed_runs(run_once, runs: int, clock: Clock) -> dict:
     totals, policy, trace = [], [], []
     for _ in range(runs):
         clock.spent.clear()
-        it = make()
         start = time.perf_counter()
-        try:
-            dispatch(replace(ctx, _policy=None), it)
-        except Exception:     # noqa: BLE001 - a refusal (404 for the specialist) is an answer like any other
-            pass
+        run_once()
         totals.append(time.perf_counter() - start)
         policy.append(clock.spent["policy"])
         trace.append(clock.spent["trace"])
     total = statistics.median(totals)
     return {"µs": total * 1e6, "policy": statistics.median(policy) / total, "trace": statistics.median(trace) / total}
+
+
+def dispatched(ctx: Context, make):
+    def run_once():
+        try:
+            # a request id of its own, as every request has: it is in the trace (BALP XrequestId)
+            dispatch(replace(ctx, _policy=None, request_id=uuid.uuid4().hex), make())
+        except Exception:     # noqa: BLE001 - a refusal (404 for the specialist) is an answer like any other
+            pass
+    return run_once
+
+
+def requested(app, loop, token: str, path: str, query: str):
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+             "headers": [(b"host", b"127.0.0.1:8000"), (b"authorization", f"Bearer {token}".encode()),
+                         (b"accept", b"application/fhir+json")],
+             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        pass
+
+    return lambda: loop.run_until_complete(app({**scope, "state": {}}, receive, send))
 
 
 def main() -> None:
@@ -119,16 +151,24 @@ def main() -> None:
     settings = Settings(jwt_secret="benchmark-secret-benchmark-secret", base_url="http://bench/fhir")
     app = create_app(settings)
     load_seed(app.state.store, settings)
+    tune_garbage_collector()        # as `dmp-fhir serve` does
     clock = Clock()
     instrument(clock)
-    print(f"{'interaction':26} {'actor':22} {'µs':>7} {'policy':>7} {'trace':>7}")
+    loop = asyncio.new_event_loop()
+    print(f"{'':50} {'dispatch':^23} {'whole request (ASGI)':^23}")
+    print(f"{'interaction':26} {'actor':22} {'µs':>7} {'policy':>7} {'trace':>7} {'µs':>7} {'policy':>7} {'trace':>7}")
     for name, make in INTERACTIONS.items():
         for who, actor in ACTORS.items():
             ctx = Context(store=app.state.store, settings=settings, actor=actor, base_url=settings.base_url,
                           request_id="bench", audit=app.state.audit)
-            measure(ctx, make, 50, clock)          # warm: caches, the chain heads
-            row = measure(ctx, make, args.runs, clock)
-            print(f"{name:26} {who:22} {row['µs']:7.0f} {100 * row['policy']:6.0f}% {100 * row['trace']:6.0f}%")
+            scope = "system/*.cruds" if actor.is_trusted_system else "user/*.cruds"
+            request = requested(app, loop, app.state.tokens.mint(actor.reference, scope=scope), *PATHS[name])
+            cells = []
+            for run_once in (dispatched(ctx, make), request):
+                timed_runs(run_once, 50, clock)          # warm: caches, the chain heads
+                row = timed_runs(run_once, args.runs, clock)
+                cells.append(f"{row['µs']:7.0f} {100 * row['policy']:6.0f}% {100 * row['trace']:6.0f}%")
+            print(f"{name:26} {who:22} {' '.join(cells)}")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ def _serve(args) -> int:
         seeded = load_seed(store, settings.model_copy(update={"base_url": settings.public_base(args.host, args.port)}))
     _banner(settings, store, seeded, args)
     configure_logging(settings.log_level)
-    _tune_garbage_collector()
+    tune_garbage_collector()
     # h11, not httptools: httptools drops the body of a request offering `Upgrade: h2c` (Java's HttpClient,
     # Spring, Ktor and `curl --http2` send it by default); h11 ignores the offer and answers in HTTP/1.1,
     # as RFC 7540 section 3.2 allows, with the body delivered.
@@ -116,7 +116,7 @@ def _serve(args) -> int:
 GC_YOUNG_THRESHOLD = 50_000
 
 
-def _tune_garbage_collector() -> None:
+def tune_garbage_collector() -> None:
     """What is loaded at start (modules, definitions, the seed) is never garbage: keep it out of every collection."""
     import gc
 
