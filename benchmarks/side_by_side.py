@@ -100,6 +100,11 @@ async def load_one_by_one(server: Server, patients: rest.Patients, count: int) -
             for j in range(per_patient):
                 await post(client, w, f"{server.base}/DocumentReference", document(f"Patient/{pid}", j, server.author))
             made[0] += 1 + per_patient
+    return await loaded(server, client, worker, started, made)
+
+
+async def loaded(server: Server, client, worker, started: float, made: list[int]) -> dict:
+    """Run `worker` on every connection, then the rate of resources stored since `started`."""
     try:
         await asyncio.gather(*(worker(w) for w in range(server.args.concurrency)))
     finally:
@@ -132,12 +137,7 @@ async def load_by_bundles(server: Server, patients: rest.Patients, count: int) -
                 if location.startswith("Patient/") or "/Patient/" in location:
                     server.patients.append(location.split("Patient/", 1)[1].split("/")[0])
             made[0] += size
-    try:
-        await asyncio.gather(*(worker(w) for w in range(server.args.concurrency)))
-    finally:
-        await client.aclose()
-    seconds = time.perf_counter() - started
-    return {"requests": made[0], "seconds": seconds, "req_per_s": made[0] / seconds}
+    return await loaded(server, client, worker, started, made)
 
 
 def requests_of(name: str, server: Server, own: list[str], patients: rest.Patients, bodies: dict):
