@@ -29,6 +29,9 @@ def extract_index(resource: dict, *, base_url: str | None = None, memo: "IndexMe
     return idx
 
 
+_UNKNOWN = object()
+
+
 class IndexMemo:
     """Index values remembered by the top-level elements they are computed from.
 
@@ -51,8 +54,9 @@ class IndexMemo:
             return indexer.extract(resource)
         key = (resource_type, indexer.param.code, indexer.context.base_url,
                orjson.dumps([resource.get(r) for r in roots], option=orjson.OPT_SORT_KEYS))
-        if key in self._values:
-            return self._values[key]
+        value = self._values.get(key, _UNKNOWN)     # one lookup: another thread may start afresh meanwhile
+        if value is not _UNKNOWN:
+            return value
         value = indexer.extract(resource)
         with self._lock:
             if len(self._values) >= self.MAX_ENTRIES:

@@ -10,8 +10,9 @@ mongomock's, only the candidates are fewer. A filter the indexes cannot narrow i
 Answers are copied once. mongomock copies every matching document (leaf by leaf, with `copy.copy`), then copies
 it again to make its datetimes timezone-aware, and only then applies skip and limit: a `limit=1` on a sorted
 query copied the whole match. Here a cursor sorts, skips and limits the stored documents first, then copies only
-what it returns, in one pass that also makes datetimes aware (as mongomock's tz_aware client does); projections
-still go through mongomock's own code.
+what it returns, in one pass that also makes datetimes aware (as mongomock's tz_aware client does). Projections
+of whole top-level fields (`{"res": 1}`, `{"_idx": 0}`) are copied the same way; any other goes through
+mongomock's own projection code.
 
 mongomock has no hook for this, so `install()` wraps two methods of its Collection class and gives the cursors
 of indexed collections a class of their own; none of it changes collections not stored in an
@@ -227,8 +228,7 @@ def _top_level(projection) -> tuple[bool, frozenset, bool] | None:
 def _projected(doc: dict, include: bool, fields: frozenset, with_id: bool) -> dict:
     """mongomock's projection of these shapes (same keys, same order: the kept fields in the document's order,
     then `_id` where mongomock puts it), copied as _returned copies."""
-    copy = {k: _returned(v) for k, v in doc.items() if (k in fields) == include and k != "_id"} if include else \
-        {k: _returned(v) for k, v in doc.items() if k not in fields}
+    copy = {k: _returned(v) for k, v in doc.items() if (k in fields) == include}    # `fields` never holds _id
     if not with_id:
         copy.pop("_id", None)
     elif "_id" in doc:
