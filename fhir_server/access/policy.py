@@ -122,6 +122,7 @@ class Policy:
         self._decisions: dict[str, Decision] = {}
         self._carers: dict[str, list[str]] = {}
         self._hidden_docs: dict[str, list[str]] = {}
+        self.candidates: list[str] | None = None      # the records the actor may reach (scope.candidate_patients)
         self.claimed = actor       # as the token says: a block on a claimed organisation still applies
         self.actor = self._verified(actor)
 

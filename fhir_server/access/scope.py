@@ -65,6 +65,14 @@ def _decided_union(policy: Policy, patient_ids: list[str]) -> dict:
 
 
 def candidate_patients(policy: Policy) -> list[str]:
+    """The records the actor may reach, found once per request (a search asks again for its includes and for
+    the scope of its traces)."""
+    if policy.candidates is None:
+        policy.candidates = _candidates(policy)
+    return policy.candidates
+
+
+def _candidates(policy: Policy) -> list[str]:
     actor = policy.actor
     if actor.resource_type == "Patient":
         return [actor.id]
@@ -85,7 +93,7 @@ def candidate_patients(policy: Policy) -> list[str]:
 
 def patients_of(policy: Policy, resource_type: str, param: str, reference: str) -> list[str]:
     query = compile_search(resource_type, [(param, reference)])
-    docs = policy.store.find(resource_type, query.filter)
+    docs = policy.store.find(resource_type, query.filter, projection={"_acl.patients": 1})
     return [pid for d in docs for pid in (d.get("_acl") or {}).get("patients", [])]
 
 
