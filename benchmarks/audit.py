@@ -14,11 +14,10 @@ import time
 from dataclasses import replace
 
 from fhir_server.auth.actor import Actor, Scope
-from fhir_server.config import Settings
-from fhir_server.main import create_app
-from fhir_server.seeding import load_seed
 from fhir_server.services.context import Context, Interaction
 from fhir_server.services.dispatch import dispatch
+
+from seeded import seeded_app
 
 GP = Actor(reference="Practitioner/pra-antoine-lefebvre", scopes=(Scope("user", "*", "cruds"),))
 PATIENT = "pat-claire-martin"
@@ -54,9 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=500)
     args = parser.parse_args()
-    settings = Settings(jwt_secret="benchmark-secret-benchmark-secret", base_url="http://bench/fhir")
-    app = create_app(settings)
-    load_seed(app.state.store, settings)
+    app, settings = seeded_app()
     base = Context(store=app.state.store, settings=settings, actor=GP, base_url=settings.base_url, request_id="bench")
     print(f"{'interaction':28} {'audit on µs':>12} {'audit off µs':>13} {'trace share':>12}")
     for name, make in interactions().items():

@@ -33,12 +33,10 @@ from fhir_server.access import policy as policy_module  # noqa: E402
 from fhir_server.access import scope as scope_module  # noqa: E402
 from fhir_server.auth.actor import Actor, Scope  # noqa: E402
 from fhir_server.cli import tune_garbage_collector  # noqa: E402
-from fhir_server.config import Settings  # noqa: E402
-from fhir_server.main import create_app  # noqa: E402
-from fhir_server.seeding import load_seed  # noqa: E402
 from fhir_server.services import guard, tracing  # noqa: E402
 from fhir_server.services.context import Context, Interaction  # noqa: E402
 from fhir_server.services.dispatch import dispatch  # noqa: E402
+from seeded import seeded_app  # noqa: E402
 
 PATIENT = "pat-claire-martin"
 DOCUMENT = "doc-claire-martin-cr-consultation-gynecologie-2026-05"   # masked: the specialist is told 404
@@ -148,9 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
     args = parser.parse_args()
-    settings = Settings(jwt_secret="benchmark-secret-benchmark-secret", base_url="http://bench/fhir")
-    app = create_app(settings)
-    load_seed(app.state.store, settings)
+    app, settings = seeded_app()
     tune_garbage_collector()        # as `dmp-fhir serve` does
     clock = Clock()
     instrument(clock)
