@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from .api import errors as api_errors
 from .api.access_log import ACCESS_LOG, RequestLog
 from .api.health import health_router
-from .api.routes import router
+from .api.routes import FhirFront, router
 from .access.acl import ACL_INDEXES, COMMON_ACL_INDEXES
 from .access.matrix import load_matrix
 from .audit.writer import AuditWriter
@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None, *, store: MongoStore | None = N
     api_errors.install(app)
     app.include_router(health_router)
     app.include_router(router)
-    app.add_middleware(RequestLog)
+    app.add_middleware(FhirFront)
+    app.add_middleware(RequestLog)     # outermost: it tags every request, the FHIR ones included
     return app
 
 

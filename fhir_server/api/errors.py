@@ -34,6 +34,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        issue = Issue(f"internal error (request {getattr(request.state, 'request_id', '?')})", "exception")
-        return fhir_response(operation_outcome([issue]), 500, fmt=request_format(request))
+        return unexpected_response(request, exc)
+
+
+def unexpected_response(request: Request, exc: Exception):
+    """A bug: logged with its stack trace, answered with the request id only."""
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    issue = Issue(f"internal error (request {getattr(request.state, 'request_id', '?')})", "exception")
+    return fhir_response(operation_outcome([issue]), 500, fmt=request_format(request))

@@ -1,4 +1,10 @@
-"""The HTTP surface: /fhir (every FHIR interaction through one dispatcher), /fhir/metadata, /dev/token."""
+"""The HTTP surface: /fhir (every FHIR interaction through one dispatcher), /fhir/metadata, /dev/token.
+
+FHIR interactions do not go through FastAPI's router: `FhirFront`, a pure ASGI layer, hands every request
+under /fhir (but GET /fhir/metadata) straight to `fhir`, which parses the interaction itself. FastAPI's router
+tried each route's pattern in turn, then its exception and exit-stack middlewares wrapped the call: about a
+tenth of a read, for routing that one prefix test does. Errors are answered here as the app's handlers
+answer them (api/errors.py)."""
 
 from __future__ import annotations
 
@@ -7,17 +13,17 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from starlette.routing import Route
 
 from ..auth.actor import Actor
-from ..errors import BadRequest, NotFound, Unauthorized
+from ..errors import BadRequest, FhirError, MethodNotAllowed, NotFound, Unauthorized
 from ..services.conformance import conformance, is_conformance_path
 from ..services.context import Context
 from ..services.dispatch import dispatch
 from .body import parse_body, read_body
-from .formats import negotiate_request
+from .errors import unexpected_response
+from .formats import negotiate_request, request_format
 from .requests import interaction_from, prefer_return
-from .responses import fhir_response, render
+from .responses import error_response, fhir_response, render
 
 router = APIRouter()
 FHIR_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
@@ -49,8 +55,44 @@ async def dev_token(request: Request) -> Response:
     return Response(orjson.dumps({"access_token": token, "token_type": "Bearer"}), media_type="application/json")
 
 
-async def fhir(request: Request) -> Response:
-    path = request.path_params.get("path", "")
+class FhirFront:
+    """Every FHIR interaction, straight to `fhir`; anything else (metadata, probes, /dev/token, unknown paths and
+    methods) to the FastAPI app as before."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        path = _fhir_path(scope) if scope["type"] == "http" else None
+        if path is None or (path == "metadata" and scope["method"] == "GET"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            if scope["method"] not in FRONT_METHODS:
+                raise MethodNotAllowed("Method Not Allowed")    # what the router answered, before the token
+            response = await fhir(request, path)
+        except FhirError as error:
+            response = error_response(error, request_format(request))
+        except Exception as unexpected:  # noqa: BLE001 - never a stack trace to the client (api/errors.py)
+            response = unexpected_response(request, unexpected)
+        await response(scope, receive, send)
+
+
+FRONT_METHODS = frozenset(FHIR_METHODS) | {"HEAD"}      # HEAD reaches `fhir` as it did through a GET route
+
+
+def _fhir_path(scope) -> str | None:
+    """The path after /fhir/ ("" for /fhir itself), or None outside /fhir."""
+    path, root = scope["path"], scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    if path == "/fhir":
+        return ""
+    return path[6:] if path.startswith("/fhir/") else None
+
+
+async def fhir(request: Request, path: str) -> Response:
     fmt = negotiate_request(request)  # first, so that even a 401 answers in the client's format
     if is_conformance_path(path):       # public artefacts, like /metadata (services/conformance.py)
         params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("_format", "_pretty")]
@@ -71,10 +113,6 @@ async def fhir(request: Request) -> Response:
         out = await run_in_threadpool(dispatch, ctx, it)
     return render(out, ctx.base_url, ctx.prefer_return, it.kind, fmt)
 
-
-# plain Starlette routes: the FHIR interaction is parsed here, so FastAPI's per-request dependency solving and
-# parameter validation would be work for nothing (a twentieth of a read)
-router.routes += [Route("/fhir", fhir, methods=FHIR_METHODS), Route("/fhir/{path:path}", fhir, methods=FHIR_METHODS)]
 
 
 def authenticate(request: Request) -> Actor:

@@ -50,6 +50,18 @@ def test_method_not_allowed_is_405(system):
     _outcome(system.request("DELETE", "Patient/1/_history/1"), 405)
 
 
+@pytest.mark.parametrize("method,path", [("OPTIONS", "/fhir/Patient"), ("TRACE", "/fhir"), ("OPTIONS", "/fhir/metadata")])
+def test_a_method_fhir_does_not_serve_is_405_before_the_token(client, method, path):
+    _outcome(client.request(method, path), 405)
+
+
+@pytest.mark.parametrize("method,path,status", [("GET", "/fhir/metadata", 200),
+                                                ("POST", "/fhir/metadata", 401), ("GET", "/fhir", 401),
+                                                ("GET", "/fhir/", 401), ("GET", "/fhirx", 404)])
+def test_the_fhir_front_sends_only_fhir_interactions_to_the_dispatcher(client, method, path, status):
+    assert client.request(method, path).status_code == status
+
+
 def test_audit_event_is_read_only(system):
     body = {"resourceType": "AuditEvent"}
     _outcome(system.post("AuditEvent", body), 405)
