@@ -26,6 +26,7 @@ from collections.abc import Hashable
 from datetime import datetime
 
 import mongomock
+import orjson
 from mongomock import collection as mongomock_collection
 from mongomock import filtering, helpers
 from mongomock import store as mongomock_store
@@ -67,7 +68,7 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
             self._add(path, doc)
 
     def unindex(self, doc: dict) -> None:
-        id_ = doc.get("_id")
+        id_ = _key_of(doc)
         for path, table in self._fields.items():
             for value in _values(doc, path):
                 if isinstance(value, Hashable):
@@ -75,7 +76,7 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
             self._anywhere[path].discard(id_)
 
     def _add(self, path: str, doc: dict) -> None:
-        table, id_ = self._fields[path], doc.get("_id")
+        table, id_ = self._fields[path], _key_of(doc)
         for value in _values(doc, path):
             if isinstance(value, Hashable):
                 table.setdefault(value, set()).add(id_)
@@ -119,6 +120,12 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
             return [set(values)]
         table = self._table(path)
         return [table[v] for v in values if v in table] + [self._anywhere[path]]
+
+
+def _key_of(doc: dict):
+    """The document's key in mongomock's store (a document `_id` is kept as a hashable copy)."""
+    id_ = doc.get("_id")
+    return helpers.hashdict(id_) if isinstance(id_, dict) else id_
 
 
 def _plain_path(key: str) -> bool:
@@ -291,6 +298,69 @@ def _patched(value):
     return _plain_patch(value)      # OrderedDicts, Timestamps and the rest: mongomock's own rules
 
 
+class _NotPlain(Exception):
+    """A document the plain insert does not take: mongomock's own insert checks it and says what is wrong."""
+
+
+# BSON is at most 6.5 times as long as the JSON of the same document (an array of one-digit numbers, each with its
+# index as key): JSON up to this size cannot reach MongoDB's 16 MiB limit
+_PLAIN_JSON_BYTES = 2 * 1024 * 1024
+_INT64 = range(-2 ** 63, 2 ** 63)
+
+
+def _plain_stored(value):
+    """What mongomock's insert stores for a document of JSON values and datetimes (_patched's copy), checking
+    what its BSON encoding would refuse: a key that is not a string or holds NUL, an integer beyond 64 bits, a
+    value of another type. Raises _NotPlain on any of them."""
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str or "\0" in key:
+                raise _NotPlain
+            out[key] = _plain_stored(item)
+        return out
+    if kind is str or kind is float or kind is bool or value is None:
+        return value
+    if kind is list:
+        return [_plain_stored(v) for v in value]
+    if kind is int:
+        if value not in _INT64:
+            raise _NotPlain
+        return value
+    if kind is datetime:
+        return _patched(value)
+    raise _NotPlain
+
+
+def _plain_insert(collection, data: dict):
+    """mongomock's insert of one document, for the documents the server writes (JSON and datetimes): one pass that
+    checks and copies, where mongomock walks the document three times (null characters in keys, a BSON encoding,
+    the datetime copy). None when the document is not plain: mongomock's insert then takes it as before."""
+    if any(key.startswith("$") for key in data if type(key) is str):
+        return None
+    try:
+        stored = _plain_stored(data)
+        if len(orjson.dumps(stored)) > _PLAIN_JSON_BYTES:
+            return None
+    except (_NotPlain, TypeError, orjson.JSONEncodeError):
+        return None
+    if "_id" not in data:
+        return None                  # mongomock gives it an ObjectId, in the caller's dict too
+    object_id = stored["_id"]
+    if not isinstance(object_id, Hashable):
+        return None
+    if object_id in collection._store:
+        raise mongomock.DuplicateKeyError("E11000 Duplicate Key Error", 11000)
+    collection._store[object_id] = stored
+    try:
+        collection._ensure_uniques(stored)
+    except mongomock.DuplicateKeyError:
+        del collection._store[object_id]
+        raise
+    return object_id
+
+
 def client() -> mongomock.MongoClient:
     install()
     return mongomock.MongoClient(tz_aware=True, _store=IndexedServerStore())
@@ -331,6 +401,16 @@ def install() -> None:
         finally:
             store.index(existing_document)
 
+    plain_insert = Collection._insert
+
+    def insert(self, data, session=None, ordered=True):
+        if session is None and type(data) is dict and isinstance(self._store, IndexedCollectionStore):
+            inserted = _plain_insert(self, data)
+            if inserted is not None:
+                return inserted
+        return plain_insert(self, data, session, ordered)
+
+    Collection._insert = insert
     Collection._iter_documents = iter_documents
     Collection._apply_update_document = apply_update_document
     Collection.find = find

@@ -139,3 +139,50 @@ def test_projections_keep_mongomocks_keys_values_and_order(stores, projection):
     expected, got = list(plain.find({}, projection)), list(indexed.find({}, projection))
     assert [list(d.items()) for d in got] == [list(d.items()) for d in expected]
     assert [_types(d) for d in got] == [_types(d) for d in expected]
+
+
+_PARIS = timezone(timedelta(hours=1))
+INSERTED = [
+    {"_id": "plain", "res": {"a": [1, 2.5, True, None, "s", {"b": []}], "c": {}}, "v": 2 ** 63 - 1, "w": -2 ** 63},
+    {"_id": "dated", "lu": datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=_PARIS), "naive": datetime(2026, 5, 1),
+     "r": [{"lo": datetime(2026, 5, 1, 23, 59, 59, 999999, tzinfo=timezone.utc)}]},
+    {"_id": "tuple", "t": (1, "x")}, {"_id": "bytes", "b": b"raw"},
+    {"_id": "big", "n": 2 ** 63}, {"_id": "small", "n": [-2 ** 63 - 1]},
+    {"_id": "nul", "a": [{"k\0": 1}]}, {"_id": "nul-top", "k\0": 1}, {"_id": "int-key", "a": {1: "x"}},
+    {"_id": "dollar", "$set": 1}, {"_id": "dollar-nested", "a": {"$b": 1}}, {"_id": "dotted", "a.b": 1},
+    {"no-id": True}, {"_id": {"composite": 1}, "x": 1}, {"_id": 7, "x": "numeric id"},
+    {"_id": "plain", "again": True},           # a duplicate of the first
+]
+
+
+def _insert_outcome(coll, doc: dict):
+    mine = dict(doc)
+    try:
+        coll.insert_one(mine)
+    except Exception as error:  # noqa: BLE001 - the kind of refusal is what is compared
+        return type(error).__name__, None, None
+    stored = coll.find_one({"_id": mine["_id"]})
+    return "stored", type(mine["_id"]).__name__, (_types(stored), stored if "no-id" not in doc else None)
+
+
+def test_inserts_store_and_refuse_exactly_what_mongomocks_insert_does():
+    plain = mongomock.MongoClient(tz_aware=True)["db"]["ins"]
+    indexed = embedded.client()["db"]["ins"]
+    for coll in (plain, indexed):
+        coll.create_index([("x", 1)], unique=True)
+    for doc in INSERTED:
+        assert _insert_outcome(indexed, doc) == _insert_outcome(plain, doc), doc
+    assert indexed.count_documents({}) == plain.count_documents({})
+
+
+def test_a_plain_insert_is_the_stores_own_copy_and_the_rest_is_mongomocks(monkeypatch):
+    taken = []
+    plain_insert = embedded._plain_insert
+    monkeypatch.setattr(embedded, "_plain_insert", lambda coll, data: taken.append(data["_id"]) or plain_insert(coll, data))
+    indexed = embedded.client()["db"]["own"]
+    doc = {"_id": "a", "res": {"name": [{"given": ["x"]}]}, "lu": datetime(2026, 5, 1, tzinfo=timezone.utc)}
+    indexed.insert_one(doc)
+    doc["res"]["name"][0]["given"].append("changed")
+    assert indexed.find_one({"_id": "a"})["res"] == {"name": [{"given": ["x"]}]}
+    indexed.insert_one({"_id": "b", "t": (1, 2)})
+    assert taken == ["a", "b"] and indexed.find_one({"_id": "b"})["t"] == [1, 2]     # b: stored by mongomock
