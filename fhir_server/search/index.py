@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import orjson
 
-from fhir_server.search.expressions import _CHOICES, _walk
+from fhir_server.search.expressions import _CHOICES, Node, _Step, _walk, reference_type
 from fhir_server.search.registry import Indexer, registry
 
 
@@ -34,20 +34,21 @@ _UNKNOWN = object()
 
 
 class IndexMemo:
-    """Index values remembered by the elements they are computed from.
+    """Index values remembered by the values they are computed from.
 
-    A parameter whose expression is plain paths (no FHIRPath fallback, no choice element in its first two steps)
-    depends only on the values found two steps down its paths (its anchors: `meta.profile`, `agent.who`, or
-    the top-level element of a one-step path): the same values give the same index value. The audit trail
-    writes one AuditEvent per request whose source, type, action, outcome, agents and entity kinds repeat from
-    one request to the next: most of its two dozen parameters are found here instead of being evaluated again;
-    only what depends on the instant and the request id (`_lastUpdated`, `date`, `entity`) is computed."""
+    A parameter whose expression is plain paths (no FHIRPath fallback) depends only on what the first two steps of
+    each path find, with the filters that follow them (its anchors: `meta.profile`, `agent.who`, `entity.what`
+    of type Patient): the rest of the walk starts from those values, so the same values give the same index
+    value. The audit trail writes one AuditEvent per request whose source, type, action, outcome, agents and
+    entity kinds repeat from one request to the next: most of its two dozen parameters are found here instead
+    of being evaluated again; only what depends on the instant and the request id (`_lastUpdated`, `date`,
+    `entity`) is computed."""
 
     MAX_ENTRIES = 20_000        # then it starts afresh: a bound, not a cache policy
 
     def __init__(self):
         self._values: dict[tuple, dict | None] = {}
-        self._anchors: dict[tuple[str, str], tuple[tuple[str, ...], ...] | None] = {}
+        self._anchors: dict[tuple[str, str], tuple[_Anchor, ...] | None] = {}
         self._lock = threading.Lock()
 
     def extract(self, indexer: Indexer, resource: dict, anchor_keys: dict | None = None) -> dict | None:
@@ -58,7 +59,7 @@ class IndexMemo:
         if anchor_keys is None:
             anchor_keys = {}
         key = (resource_type, indexer.param.code, indexer.context.base_url,
-               tuple(_anchor_key(resource, anchor, anchor_keys) for anchor in anchors))
+               tuple([anchor.key(resource, anchor_keys) for anchor in anchors]))
         value = self._values.get(key, _UNKNOWN)     # one lookup: another thread may start afresh meanwhile
         if value is not _UNKNOWN:
             return value
@@ -69,33 +70,63 @@ class IndexMemo:
             self._values[key] = value
         return value
 
-    def _anchors_of(self, indexer: Indexer, resource_type: str) -> tuple[tuple[str, ...], ...] | None:
+    def _anchors_of(self, indexer: Indexer, resource_type: str) -> tuple[_Anchor, ...] | None:
         slot = (resource_type, indexer.param.code)      # one indexer per type and code (registry)
         if slot not in self._anchors:
             self._anchors[slot] = _anchors(indexer)
         return self._anchors[slot]
 
 
-def _anchor_key(resource: dict, anchor: tuple[str, ...], anchor_keys: dict) -> bytes:
-    """The values at `anchor` (through arrays, as the walk finds them), encoded once per resource."""
-    key = anchor_keys.get(anchor)
-    if key is None:
-        key = anchor_keys[anchor] = orjson.dumps(_walk(resource, anchor), option=orjson.OPT_SORT_KEYS)
-    return key
+class _Anchor:
+    """The first steps of a path: what they find (values, and their choice types where a choice element is
+    stepped through), in order, encoded once per resource."""
+
+    def __init__(self, steps: tuple[_Step, ...]):
+        self.steps = steps
+        self.name = repr(steps)          # its key among the resource's anchors (a str hashes once)
+        children = [step for step in steps if step.kind == "child"]
+        filters = steps[len(children):]
+        plain = steps[:len(children)] == tuple(children) and all(step.a not in _CHOICES for step in children) \
+            and all(step.kind in ("resolve", "where") for step in filters)
+        self.names = tuple(step.a for step in children) if plain else None
+        self.filters = filters
+
+    def key(self, resource: dict, anchor_keys: dict) -> bytes:
+        key = anchor_keys.get(self.name)
+        if key is None:
+            key = anchor_keys[self.name] = orjson.dumps(self._found(resource))
+        return key
+
+    def _found(self, resource: dict) -> list:
+        if self.names is None:
+            nodes = [Node(resource)]
+            for step in self.steps:
+                nodes = step.apply(nodes)
+            return [(node.value, node.fhir_type) for node in nodes]
+        values = _walk(resource, self.names)     # the common case, over the JSON values (expressions._walk)
+        for step in self.filters:
+            values = [v for v in values if _kept(step, v)]
+        return values
 
 
-def _anchors(indexer: Indexer) -> tuple[tuple[str, ...], ...] | None:
-    """The paths of one or two plain steps the parameter's value depends on, or None when that cannot be told.
-    The rest of a path walks from the values found there, whatever their element above: so they decide."""
+def _kept(step: _Step, value) -> bool:
+    """`step.apply` of a resolve or where filter, on a plain value (no choice type to carry)."""
+    if step.kind == "resolve":
+        return reference_type(value) == step.a
+    return isinstance(value, dict) and value.get(step.a) == step.b
+
+
+def _anchors(indexer: Indexer) -> tuple[_Anchor, ...] | None:
+    """The first two steps of each path and the filters right after them, or None when the value cannot be told
+    from steps (a FHIRPath fallback, a composite)."""
     expression = indexer.expression
     if expression.fallback or indexer.context.components or not expression.simple:
         return None
-    anchors = set()
+    anchors = {}
     for _, steps in expression.simple:
-        if not steps or steps[0].kind != "child" or steps[0].a in _CHOICES:
-            return None
-        if len(steps) > 1 and steps[1].kind == "child" and steps[1].a not in _CHOICES:
-            anchors.add((steps[0].a, steps[1].a))
-        else:
-            anchors.add((steps[0].a,))
-    return tuple(sorted(anchors))
+        end = min(2, len(steps))
+        while end < len(steps) and steps[end].kind != "child":
+            end += 1
+        anchor = _Anchor(tuple(steps[:end]))
+        anchors[anchor.name] = anchor
+    return tuple(anchors[name] for name in sorted(anchors))
