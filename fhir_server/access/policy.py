@@ -116,6 +116,7 @@ class Policy:
         self.matrix = matrix or load_matrix()
         self._rights: Rights | None = None
         self._facts: dict[str, PatientFacts | None] = {}
+        self._read_patients: dict[str, dict] = {}      # Patient resources this request read (know_patient)
         self._authored: set[str] = set()        # records where the actor wrote a document
         self._authored_known: set[str] = set()
         self._roles: list[dict] | None = None
@@ -146,10 +147,15 @@ class Policy:
         professional wrote (one query for all, rather than one per record reaching the last rule)."""
         missing = [pid for pid in patient_ids if pid not in self._facts]
         if missing:
-            self._facts.update(load_facts(self.store, missing))
+            self._facts.update(load_facts(self.store, missing, self._read_patients))
             if authorship and self.actor.resource_type == "Practitioner" and rules.AUTHOR_SEES_OWN_DOCUMENTS:
                 self._authored.update(authored_records(self.store, missing, self.actor))
                 self._authored_known.update(missing)
+
+    def know_patient(self, doc: dict) -> None:
+        """A Patient the request read itself (current, live): its facts need not read it again."""
+        if not doc.get("deleted") and isinstance(doc.get("res"), dict):
+            self._read_patients[doc["_id"]] = doc["res"]
 
     def names_hidden_document(self, references: list[str], patient_ids: list[str]) -> bool:
         """A List or Provenance that names a document hidden from the actor is hidden with it."""

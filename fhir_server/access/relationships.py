@@ -43,12 +43,18 @@ class PatientFacts:
 FACT_FIELDS = {"res": 1, "_acl.patients": 1}
 
 
-def load_facts(store: MongoStore, patient_ids: list[str]) -> dict[str, PatientFacts | None]:
-    """The facts of several patients in three queries (a search may reach hundreds of records)."""
+def load_facts(store: MongoStore, patient_ids: list[str],
+               patients: dict[str, dict] | None = None) -> dict[str, PatientFacts | None]:
+    """The facts of several patients in three queries (a search may reach hundreds of records). `patients`:
+    Patient resources the request has just read as current and live, not asked for again."""
     ids = sorted(set(patient_ids))
     facts: dict[str, PatientFacts | None] = dict.fromkeys(ids)
+    known = {pid: res for pid, res in (patients or {}).items() if pid in facts}
+    for pid, res in known.items():
+        facts[pid] = PatientFacts(pid, res)
+    unknown = [pid for pid in ids if pid not in known]
     # only what the decisions read: the search index (`_idx`) is most of a stored document
-    for doc in store.find("Patient", {"_id": {"$in": ids}, "deleted": False}, projection={"res": 1}):
+    for doc in store.find("Patient", {"_id": {"$in": unknown}, "deleted": False}, projection={"res": 1}) if unknown else ():
         facts[doc["_id"]] = PatientFacts(doc["_id"], doc["res"])
     theirs = {"_acl.patients": {"$in": ids}, "deleted": False, "res.status": "active"}
     for doc in store.find("Consent", theirs, projection=FACT_FIELDS):

@@ -37,6 +37,8 @@ def check_readable(ctx: Context, resource_type: str, doc: dict, *, collection: s
         return
     where = collection or resource_type
     id = doc.get("id") if collection else doc["_id"]
+    if resource_type == "Patient" and collection is None:
+        ctx.policy.know_patient(doc)
     if resource_type == "Binary":
         return _check_binary(ctx, acl, id)
     if resource_type == "AuditEvent":

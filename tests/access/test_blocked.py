@@ -200,3 +200,19 @@ def test_seeded_blocked_establishment_without_organization_claim(seed):
     assert search_ids(api, "DocumentReference?patient=pat-nicolas-fabre") == (set(), 0)
     # his other authorisations are untouched
     assert api.get("Patient/pat-claire-martin").status_code == 200
+
+
+def test_a_patient_read_asks_for_the_patient_once_and_still_sees_the_block(record, monkeypatch):
+    """The record's facts reuse the Patient the read has just loaded (policy.know_patient): one store query for
+    it, not two, and the Consents behind the block are still read."""
+    from fhir_server.storage.mongo import MongoStore
+    asked = []
+    for name in ("find", "read_doc"):
+        plain = getattr(MongoStore, name)
+        monkeypatch.setattr(MongoStore, name, lambda self, coll, *a, _plain=plain, **k:
+                            asked.append(coll) or _plain(self, coll, *a, **k))
+    assert_forbidden(record(BLOCKED).get(f"Patient/{P}"), "block")
+    assert asked.count("Patient") == 1 and "Consent" in asked
+    asked.clear()
+    assert ok(record("Practitioner/pra-mt").get(f"Patient/{P}"))["id"] == P
+    assert asked.count("Patient") == 1
