@@ -14,7 +14,12 @@ what it returns, in one pass that also makes datetimes aware (as mongomock's tz_
 of whole top-level fields (`{"res": 1}`, `{"_idx": 0}`) are copied the same way; any other goes through
 mongomock's own projection code.
 
-mongomock has no hook for this, so `install()` wraps two methods of its Collection class and gives the cursors
+Inserts of plain documents (JSON values and datetimes, what the server writes) are checked and copied in one
+pass; mongomock walks each three times (null characters in keys, a BSON encoding, the datetime copy). Anything
+else (tuples, bytes, an ObjectId to assign, a key BSON refuses) goes through mongomock's own insert, which
+stores it or raises what it raises; the differential tests compare both.
+
+mongomock has no hook for this, so `install()` wraps some methods of its Collection class and gives the cursors
 of indexed collections a class of their own; none of it changes collections not stored in an
 IndexedCollectionStore.
 """
