@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from dataclasses import replace as with_fields
 from datetime import datetime
 
+import orjson
+
 from ..auth.actor import Actor
 from ..storage.mongo import MongoStore
 from . import decisions as rules
 from .acl import dmp_status
 from .lifecycle import not_open_yet
 from .matrix import Matrix, Rights, load_matrix, read_filter
+from .memo import recalled
 from .professions import professions_of
 from .relationships import PatientFacts, active_roles, authorised, blocked, identities, in_care_team, load_facts, \
     opposed, represents, role_organizations
@@ -106,6 +109,9 @@ def with_binaries(store: MongoStore, documents: list[str]) -> list[str]:
     return documents + [f"Binary/{b['_id']}" for b in binaries]
 
 
+FACT_COLLECTIONS = ("Patient", "Consent", "CareTeam")     # what a record's facts are read from (load_facts)
+
+
 class Policy:
     """Decisions for one request (the actor is fixed); facts are read once per patient."""
 
@@ -143,19 +149,22 @@ class Policy:
         return self._facts[patient_id]
 
     def prefetch(self, patient_ids: list[str], *, authorship: bool = True) -> None:
-        """The facts of these records in one query per collection; with `authorship`, also in which of them the
-        professional wrote (one query for all, rather than one per record reaching the last rule)."""
+        """The facts of these records in one query per collection (or as read by an earlier request, while those
+        collections are unchanged: access/memo.py); with `authorship`, also in which of them the professional
+        wrote (one query for all, rather than one per record reaching the last rule)."""
         missing = [pid for pid in patient_ids if pid not in self._facts]
         if missing:
-            self._facts.update(load_facts(self.store, missing, self._read_patients))
+            self._facts.update(recalled(self.store, "facts", missing, FACT_COLLECTIONS,
+                                        lambda ids: load_facts(self.store, ids, self._read_patients)))
             if authorship and self.actor.resource_type == "Practitioner" and rules.AUTHOR_SEES_OWN_DOCUMENTS:
                 self._authored.update(authored_records(self.store, missing, self.actor))
                 self._authored_known.update(missing)
 
     def know_patient(self, doc: dict) -> None:
-        """A Patient the request read itself (current, live): its facts need not read it again."""
+        """A Patient the request read itself (current, live): its facts need not read it again. A copy: facts
+        may outlive the request (access/memo.py), the answer's resource is the request's."""
         if not doc.get("deleted") and isinstance(doc.get("res"), dict):
-            self._read_patients[doc["_id"]] = doc["res"]
+            self._read_patients[doc["_id"]] = orjson.loads(orjson.dumps(doc["res"]))
 
     def names_hidden_document(self, references: list[str], patient_ids: list[str]) -> bool:
         """A List or Provenance that names a document hidden from the actor is hidden with it."""
@@ -165,7 +174,9 @@ class Policy:
         """The professional's active PractitionerRoles, read once per request (organisations and professions).
         `actor`: while the verified actor is being built (the roles do not depend on the organisation claim)."""
         if self._roles is None:
-            self._roles = active_roles(self.store, actor or self.actor)
+            who = actor or self.actor
+            self._roles = recalled(self.store, "roles", [who.reference], ("PractitionerRole",),
+                                   lambda refs: {refs[0]: active_roles(self.store, who)})[who.reference]
         return self._roles
 
     def organizations(self) -> set[str]:
@@ -175,7 +186,9 @@ class Policy:
     def rights(self) -> Rights:
         """What the professional's profession may read and feed (the access matrix): read once per request."""
         if self._rights is None:
-            self._rights = self.matrix.rights(professions_of(self.store, self.actor, self.roles()))
+            professions = recalled(self.store, "professions", [self.actor.reference], ("Practitioner", "PractitionerRole"),
+                                   lambda refs: {refs[0]: professions_of(self.store, self.actor, self.roles())})
+            self._rights = self.matrix.rights(professions[self.actor.reference])
         return self._rights
 
     def narrowed(self, view: dict) -> dict:

@@ -47,6 +47,7 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
         self._counter = itertools.count()
         self._fields: dict[str, dict] = {}          # field path -> value -> set of _id
         self._anywhere: dict[str, set] = {}         # field path -> _ids whose value cannot be hashed
+        self.version = 0                            # counts the changes: what was read at a version still holds
 
     # -- maintenance ----------------------------------------------------------------------------
     def __setitem__(self, key, val):
@@ -56,14 +57,17 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
             self._position[key] = next(self._counter)
         super().__setitem__(key, val)
         self.index(val)
+        self.version += 1
 
     def __delitem__(self, key):
         self.unindex(self._documents[key])
         super().__delitem__(key)
         self._position.pop(key, None)
+        self.version += 1
 
     def drop(self):
         super().drop()
+        self.version += 1
         self._position.clear()
         self._fields.clear()
         self._anywhere.clear()
@@ -125,6 +129,12 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
             return [set(values)]
         table = self._table(path)
         return [table[v] for v in values if v in table] + [self._anywhere[path]]
+
+
+def collection_version(collection) -> int | None:
+    """How many times this collection changed, or None for a collection without the count (plain mongomock)."""
+    store = collection._store
+    return store.version if isinstance(store, IndexedCollectionStore) else None
 
 
 def _key_of(doc: dict):
@@ -405,6 +415,7 @@ def install() -> None:
             return apply_update(self, existing_document, *args, **kwargs)
         finally:
             store.index(existing_document)
+            store.version += 1
 
     plain_insert = Collection._insert
 

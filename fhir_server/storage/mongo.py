@@ -115,6 +115,16 @@ class MongoStore:
         client = pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
         return cls(client, db_name, embedded=False)
 
+    def versions(self, collections: tuple[str, ...]) -> tuple | None:
+        """A value that changes whenever any of these collections changes, or None when none can be given: on a
+        database server another process may write at any moment, so what was read once cannot be kept. The
+        embedded store counts its own changes (one process holds it), rollbacks included."""
+        if not self.embedded:
+            return None
+        from .embedded import collection_version
+        versions = tuple(collection_version(self.db[name]) for name in collections)
+        return None if None in versions else versions
+
     @property
     def transactional(self) -> bool:
         return self._transactions

@@ -1,0 +1,59 @@
+"""What the policy read from the store, kept across requests while the collections it came from are unchanged.
+
+A professional's every request asks for the same facts: the record's Patient, Consents and CareTeams, their
+own PractitionerRoles and qualifications. On the embedded store each of those queries costs a scan of its
+candidates by mongomock's matcher; the store counts its changes per collection (`MongoStore.versions`), so an
+answer read at one count is still the answer while the count stands, whoever wrote in between: a new Consent,
+a revoked role, a rolled-back write, all change the count and the next request reads again. On a database
+server `versions` gives None and nothing is kept: another process may write at any moment.
+
+Values are shared between requests: callers only read them (facts, roles, professions are never changed in
+place; relationships.py builds them from copies the store returned).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Callable, Hashable, Iterable
+
+from ..storage.mongo import MongoStore
+
+MAX_ENTRIES = 50_000          # then it starts afresh: a bound, not a cache policy
+_MISSING = object()
+_memos: "weakref.WeakKeyDictionary[MongoStore, dict]" = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def recalled(store: MongoStore, kind: str, keys: Iterable[Hashable], collections: tuple[str, ...],
+             load: Callable[[list], dict]) -> dict:
+    """{key: value} for every key: remembered where the collections are unchanged since, else `load(missing)`
+    (which returns a value for each key it is given)."""
+    keys = list(keys)
+    versions = store.versions(collections)       # read before loading: a write meanwhile changes it again
+    if versions is None:
+        return load(keys)
+    memo = _memo_of(store)
+    found, missing = {}, []
+    for key in keys:
+        value = memo.get((kind, key, versions), _MISSING)
+        if value is _MISSING:
+            missing.append(key)
+        else:
+            found[key] = value
+    if missing:
+        loaded = load(missing)
+        with _lock:
+            if len(memo) + len(missing) > MAX_ENTRIES:
+                memo.clear()
+            memo.update(((kind, key, versions), loaded[key]) for key in missing)
+        found.update(loaded)
+    return found
+
+
+def _memo_of(store: MongoStore) -> dict:
+    memo = _memos.get(store)
+    if memo is None:
+        with _lock:
+            memo = _memos.setdefault(store, {})
+    return memo

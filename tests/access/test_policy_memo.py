@@ -1,0 +1,132 @@
+"""The policy's facts kept across requests (access/memo.py) never outlive a change: a block, a withdrawn
+authorisation, a care team that ends, a revoked PractitionerRole or a rolled-back write takes effect on the
+very next request, exactly as if every request read the store again; a store that cannot count its changes
+keeps nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from fhir_server.access import memo
+from tests.access.builders import (assert_forbidden, assert_not_found, care_team, deny, document, ok, organization,
+                                   patient, permit, practitioner, practitioner_role, put)
+
+P = "pat-memo"
+DOC = "doc-memo"
+PRA = "Practitioner/pra-memo"
+
+
+@pytest.fixture
+def record(actors):
+    s = actors.system
+    for pra in ("pra-memo", "pra-memo-author"):
+        put(s, practitioner(pra))
+    put(s, organization("org-memo"))
+    put(s, patient(P))
+    put(s, document(DOC, P, ("Practitioner/pra-memo-author",)))
+    return actors
+
+
+def _reads(api) -> None:
+    assert ok(api.get(f"Patient/{P}"))["id"] == P
+    assert ok(api.get(f"DocumentReference/{DOC}"))["id"] == DOC
+
+
+def _refused(api) -> None:
+    assert_forbidden(api.get(f"Patient/{P}"))
+    assert_not_found(api.get(f"DocumentReference/{DOC}"))
+
+
+def test_a_block_written_after_reads_refuses_the_next_read(record):
+    put(record.system, permit("cns-memo-permit", P, PRA))
+    pra = record(PRA)
+    _reads(pra)
+    _reads(pra)                              # the facts are now remembered
+    put(record.system, deny("cns-memo-deny", P, PRA))
+    _refused(pra)
+
+
+def test_a_withdrawn_authorisation_refuses_the_next_read(record):
+    consent = permit("cns-memo-permit", P, PRA)
+    put(record.system, consent)
+    pra = record(PRA)
+    _reads(pra)
+    put(record.system, {**consent, "status": "inactive"})
+    _refused(pra)
+    put(record.system, consent)              # and given again, read again
+    _reads(pra)
+
+
+def test_a_care_team_that_ends_refuses_the_next_read(record):
+    put(record.system, care_team("ct-memo", P, (PRA,)))
+    pra = record(PRA)
+    _reads(pra)
+    put(record.system, care_team("ct-memo", P, (PRA,), status="inactive"))
+    _refused(pra)
+
+
+def test_a_revoked_practitioner_role_no_longer_lets_its_organisation_in(record):
+    put(record.system, practitioner_role("role-memo", "pra-memo", "org-memo"))
+    put(record.system, care_team("ct-memo-org", P, ("Organization/org-memo",)))
+    pra = record(PRA, organization="Organization/org-memo")
+    _reads(pra)
+    put(record.system, practitioner_role("role-memo", "pra-memo", "org-memo", active=False))
+    _refused(pra)
+
+
+def test_a_rolled_back_authorisation_lets_nobody_in(record):
+    pra = record(PRA)
+    _refused(pra)                            # remembered: no authorisation
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": permit("cns-memo-rolled-back", P, PRA), "request": {"method": "PUT",
+                                                                         "url": "Consent/cns-memo-rolled-back"}},
+        {"resource": {"resourceType": "Patient", "birthDate": "not a date"}, "request": {"method": "POST",
+                                                                                          "url": "Patient"}}]}
+    assert record.system.post("", bundle).status_code >= 400
+    assert record.system.get("Consent/cns-memo-rolled-back").status_code == 404
+    _refused(pra)
+
+
+def test_facts_are_read_again_only_when_their_collections_change(record, monkeypatch):
+    from fhir_server.storage.mongo import MongoStore
+    put(record.system, permit("cns-memo-permit", P, PRA))
+    pra = record(PRA)
+    _reads(pra)
+    asked = []
+    plain = MongoStore.find
+    monkeypatch.setattr(MongoStore, "find", lambda self, coll, *a, **k: asked.append(coll) or plain(self, coll, *a, **k))
+    _reads(pra)
+    assert not {"Consent", "CareTeam", "PractitionerRole"} & set(asked)
+    put(record.system, {"resourceType": "Observation", "id": "obs-memo", "status": "final", "code": {"text": "x"},
+                        "subject": {"reference": f"Patient/{P}"}})
+    asked.clear()
+    _reads(pra)                              # an Observation changes none of the facts' collections
+    assert "Consent" not in asked
+    put(record.system, deny("cns-memo-deny-other", P, "Practitioner/someone-else"))
+    asked.clear()
+    _reads(pra)
+    assert "Consent" in asked
+
+
+class _Server:
+    """A store on a database server: it cannot count the changes other processes make."""
+    embedded = False
+
+    def versions(self, collections):
+        return None
+
+
+def test_a_store_that_cannot_count_its_changes_keeps_nothing():
+    loads = []
+    for _ in range(3):
+        memo.recalled(_Server(), "facts", ["p1"], ("Consent",), lambda keys: loads.append(keys) or {"p1": "facts"})
+    assert loads == [["p1"]] * 3
+
+
+def test_the_memo_is_bounded(record, monkeypatch):
+    monkeypatch.setattr(memo, "MAX_ENTRIES", 5)
+    store = record.app.state.store
+    for i in range(20):
+        assert memo.recalled(store, "test", [f"k{i}"], ("Consent",), lambda keys: {k: k.upper() for k in keys}) \
+            == {f"k{i}": f"K{i}"}
+    assert len(memo._memo_of(store)) <= 5
