@@ -47,6 +47,11 @@ class CountingStore:
         self.trips = self.fetched = 0
         self.unserved: list[str] = []
 
+    def versions(self, collections):
+        """None, as a database server answers: the policy reads its facts in every request (access/memo.py keeps
+        them across requests on the embedded store only), so the trips counted are a server's."""
+        return None
+
     def __getattr__(self, name):
         attr = getattr(self._store, name)
         if name not in READS | LISTS | COUNTS | WRITES:
