@@ -54,7 +54,8 @@ def load_facts(store: MongoStore, patient_ids: list[str],
         facts[pid] = PatientFacts(pid, res)
     unknown = [pid for pid in ids if pid not in known]
     # only what the decisions read: the search index (`_idx`) is most of a stored document
-    for doc in store.find("Patient", {"_id": {"$in": unknown}, "deleted": False}, projection={"res": 1}) if unknown else ():
+    stored = store.find("Patient", {"_id": {"$in": unknown}, "deleted": False}, projection={"res": 1}) if unknown else []
+    for doc in stored:
         facts[doc["_id"]] = PatientFacts(doc["_id"], doc["res"])
     theirs = {"_acl.patients": {"$in": ids}, "deleted": False, "res.status": "active"}
     for doc in store.find("Consent", theirs, projection=FACT_FIELDS):

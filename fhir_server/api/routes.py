@@ -114,7 +114,6 @@ async def fhir(request: Request, path: str) -> Response:
     return render(out, ctx.base_url, ctx.prefer_return, it.kind, fmt)
 
 
-
 def authenticate(request: Request) -> Actor:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
