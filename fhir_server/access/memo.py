@@ -19,9 +19,10 @@ from typing import Callable, Hashable, Iterable
 
 from ..storage.mongo import MongoStore
 
-MAX_ENTRIES = 50_000          # then it starts afresh: a bound, not a cache policy
+MAX_ENTRIES = 20_000          # per kind; then it starts afresh: a bound, not a cache policy
 _MISSING = object()
-_memos: "weakref.WeakKeyDictionary[MongoStore, dict]" = weakref.WeakKeyDictionary()
+# store -> kind -> (the versions its entries were read at, key -> value): a change drops that kind's entries
+_memos: "weakref.WeakKeyDictionary[MongoStore, dict[str, tuple[tuple, dict]]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -33,10 +34,10 @@ def recalled(store: MongoStore, kind: str, keys: Iterable[Hashable], collections
     versions = store.versions(collections)       # read before loading: a write meanwhile changes it again
     if versions is None:
         return load(keys)
-    memo = _memo_of(store)
+    entries = _entries(store, kind, versions)
     found, missing = {}, []
     for key in keys:
-        value = memo.get((kind, key, versions), _MISSING)
+        value = entries.get(key, _MISSING)
         if value is _MISSING:
             missing.append(key)
         else:
@@ -44,16 +45,21 @@ def recalled(store: MongoStore, kind: str, keys: Iterable[Hashable], collections
     if missing:
         loaded = load(missing)
         with _lock:
-            if len(memo) + len(missing) > MAX_ENTRIES:
-                memo.clear()
-            memo.update(((kind, key, versions), loaded[key]) for key in missing)
+            if len(entries) + len(missing) > MAX_ENTRIES:
+                entries.clear()
+            entries.update((key, loaded[key]) for key in missing)
         found.update(loaded)
     return found
 
 
-def _memo_of(store: MongoStore) -> dict:
-    memo = _memos.get(store)
-    if memo is None:
-        with _lock:
-            memo = _memos.setdefault(store, {})
-    return memo
+def _entries(store: MongoStore, kind: str, versions: tuple) -> dict:
+    """This kind's entries read at `versions`; those read at other versions are dropped (they can never be
+    asked for again: the counts only grow)."""
+    with _lock:
+        kinds = _memos.setdefault(store, {})
+        held = kinds.get(kind)
+        if held is None or held[0] != versions:
+            if held is not None and held[0] > versions:
+                return {}          # a request that read the counts before a newer one stored its entries
+            held = kinds[kind] = (versions, {})
+        return held[1]

@@ -131,4 +131,12 @@ def test_the_memo_is_bounded(record, monkeypatch):
     for i in range(20):
         assert memo.recalled(store, "test", [f"k{i}"], ("Consent",), lambda keys: {k: k.upper() for k in keys}) \
             == {f"k{i}": f"K{i}"}
-    assert len(memo._memo_of(store)) <= 5
+    assert len(memo._entries(store, "test", store.versions(("Consent",)))) <= 5
+
+
+def test_a_change_drops_what_was_read_before_it(record):
+    store = record.app.state.store
+    memo.recalled(store, "test", ["k"], ("Consent",), lambda keys: {"k": "before"})
+    put(record.system, deny("cns-memo-deny-other", P, "Practitioner/someone-else"))
+    assert memo.recalled(store, "test", ["k"], ("Consent",), lambda keys: {"k": "after"}) == {"k": "after"}
+    assert memo._memos[store]["test"][1] == {"k": "after"}
