@@ -155,16 +155,20 @@ class Policy:
         missing = [pid for pid in patient_ids if pid not in self._facts]
         if missing:
             self._facts.update(recalled(self.store, "facts", missing, FACT_COLLECTIONS,
-                                        lambda ids: load_facts(self.store, ids, self._read_patients)))
+                                        lambda ids: load_facts(self.store, ids, self._read_copies(ids))))
             if authorship and self.actor.resource_type == "Practitioner" and rules.AUTHOR_SEES_OWN_DOCUMENTS:
                 self._authored.update(authored_records(self.store, missing, self.actor))
                 self._authored_known.update(missing)
 
     def know_patient(self, doc: dict) -> None:
-        """A Patient the request read itself (current, live): its facts need not read it again. A copy: facts
-        may outlive the request (access/memo.py), the answer's resource is the request's."""
+        """A Patient the request read itself (current, live): its facts need not read it again."""
         if not doc.get("deleted") and isinstance(doc.get("res"), dict):
-            self._read_patients[doc["_id"]] = orjson.loads(orjson.dumps(doc["res"]))
+            self._read_patients[doc["_id"]] = doc["res"]
+
+    def _read_copies(self, patient_ids: list[str]) -> dict[str, dict]:
+        """Copies of the Patients read, for facts that may outlive the request (access/memo.py): the answer's
+        resource stays the request's."""
+        return {pid: orjson.loads(orjson.dumps(res)) for pid, res in self._read_patients.items() if pid in patient_ids}
 
     def names_hidden_document(self, references: list[str], patient_ids: list[str]) -> bool:
         """A List or Provenance that names a document hidden from the actor is hidden with it."""
