@@ -125,9 +125,16 @@ def test_a_store_that_cannot_count_its_changes_keeps_nothing():
     assert loads == [["p1"]] * 3
 
 
+def _counting_store(record):
+    store = record.app.state.store
+    if store.versions(("Consent",)) is None:
+        pytest.skip("a database server: nothing is kept (test_a_store_that_cannot_count_its_changes_keeps_nothing)")
+    return store
+
+
 def test_the_memo_is_bounded(record, monkeypatch):
     monkeypatch.setattr(memo, "MAX_ENTRIES", 5)
-    store = record.app.state.store
+    store = _counting_store(record)
     for i in range(20):
         assert memo.recalled(store, "test", [f"k{i}"], ("Consent",), lambda keys: {k: k.upper() for k in keys}) \
             == {f"k{i}": f"K{i}"}
@@ -135,7 +142,7 @@ def test_the_memo_is_bounded(record, monkeypatch):
 
 
 def test_a_change_drops_what_was_read_before_it(record):
-    store = record.app.state.store
+    store = _counting_store(record)
     memo.recalled(store, "test", ["k"], ("Consent",), lambda keys: {"k": "before"})
     put(record.system, deny("cns-memo-deny-other", P, "Practitioner/someone-else"))
     assert memo.recalled(store, "test", ["k"], ("Consent",), lambda keys: {"k": "after"}) == {"k": "after"}
