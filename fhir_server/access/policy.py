@@ -122,7 +122,7 @@ class Policy:
         self.matrix = matrix or load_matrix()
         self._rights: Rights | None = None
         self._facts: dict[str, PatientFacts | None] = {}
-        self._read_patients: dict[str, dict] = {}      # Patient resources this request read (know_patient)
+        self._read_patients: dict[str, tuple] = {}     # Patients this request read, with the count then (know_patient)
         self._authored: set[str] = set()        # records where the actor wrote a document
         self._authored_known: set[str] = set()
         self._roles: list[dict] | None = None
@@ -163,12 +163,15 @@ class Policy:
     def know_patient(self, doc: dict) -> None:
         """A Patient the request read itself (current, live): its facts need not read it again."""
         if not doc.get("deleted") and isinstance(doc.get("res"), dict):
-            self._read_patients[doc["_id"]] = doc["res"]
+            self._read_patients[doc["_id"]] = (doc["res"], self.store.versions(("Patient",)))
 
     def _read_copies(self, patient_ids: list[str]) -> dict[str, dict]:
         """Copies of the Patients read, for facts that may outlive the request (access/memo.py): the answer's
-        resource stays the request's."""
-        return {pid: orjson.loads(orjson.dumps(res)) for pid, res in self._read_patients.items() if pid in patient_ids}
+        resource stays the request's. Only those read at the Patients' current count: facts kept at a count hold
+        what was there at that count."""
+        now = self.store.versions(("Patient",))
+        return {pid: orjson.loads(orjson.dumps(res)) for pid, (res, then) in self._read_patients.items()
+                if pid in patient_ids and then == now}
 
     def names_hidden_document(self, references: list[str], patient_ids: list[str]) -> bool:
         """A List or Provenance that names a document hidden from the actor is hidden with it."""

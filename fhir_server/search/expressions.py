@@ -137,11 +137,15 @@ class _Step:
     def apply(self, nodes: list[Node]) -> list[Node]:
         if self.kind == "child":
             return [c for n in nodes for c in _children(n, self.a)]
-        if self.kind == "resolve":
-            return [n for n in nodes if reference_type(n.value) == self.a]
-        if self.kind == "where":
-            return [n for n in nodes if isinstance(n.value, dict) and n.value.get(self.a) == self.b]
+        if self.kind in ("resolve", "where"):
+            return [n for n in nodes if self.keeps(n.value)]
         return [n for n in nodes if _same_type(n.fhir_type, self.a)]   # cast
+
+    def keeps(self, value: Any) -> bool:
+        """Whether a resolve or where filter keeps this value (neither looks at a choice type)."""
+        if self.kind == "resolve":
+            return reference_type(value) == self.a
+        return isinstance(value, dict) and value.get(self.a) == self.b
 
 
 def _parse_simple(part: str, resource_type: str) -> list[_Step] | None:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import orjson
 
-from fhir_server.search.expressions import _CHOICES, Node, _Step, _walk, reference_type
+from fhir_server.search.expressions import _CHOICES, Node, _Step, _walk
 from fhir_server.search.registry import Indexer, registry
 
 
@@ -84,12 +84,14 @@ class _Anchor:
     def __init__(self, steps: tuple[_Step, ...]):
         self.steps = steps
         self.name = repr(steps)          # its key among the resource's anchors (a str hashes once)
-        children = [step for step in steps if step.kind == "child"]
-        filters = steps[len(children):]
-        plain = steps[:len(children)] == tuple(children) and all(step.a not in _CHOICES for step in children) \
-            and all(step.kind in ("resolve", "where") for step in filters)
-        self.names = tuple(step.a for step in children) if plain else None
-        self.filters = filters
+        names = []
+        for step in steps:
+            if step.kind != "child":
+                break
+            names.append(step.a)
+        self.filters = steps[len(names):]
+        plain = not _CHOICES.intersection(names) and all(step.kind in ("resolve", "where") for step in self.filters)
+        self.names = tuple(names) if plain else None
 
     def key(self, resource: dict, anchor_keys: dict) -> bytes:
         key = anchor_keys.get(self.name)
@@ -105,15 +107,8 @@ class _Anchor:
             return [(node.value, node.fhir_type) for node in nodes]
         values = _walk(resource, self.names)     # the common case, over the JSON values (expressions._walk)
         for step in self.filters:
-            values = [v for v in values if _kept(step, v)]
+            values = [v for v in values if step.keeps(v)]
         return values
-
-
-def _kept(step: _Step, value) -> bool:
-    """`step.apply` of a resolve or where filter, on a plain value (no choice type to carry)."""
-    if step.kind == "resolve":
-        return reference_type(value) == step.a
-    return isinstance(value, dict) and value.get(step.a) == step.b
 
 
 def _anchors(indexer: Indexer) -> tuple[_Anchor, ...] | None:

@@ -147,3 +147,20 @@ def test_a_change_drops_what_was_read_before_it(record):
     put(record.system, deny("cns-memo-deny-other", P, "Practitioner/someone-else"))
     assert memo.recalled(store, "test", ["k"], ("Consent",), lambda keys: {"k": "after"}) == {"k": "after"}
     assert memo._memos[store]["test"][1] == {"k": "after"}
+
+
+def test_a_patient_read_before_a_change_is_not_what_the_facts_keep(record):
+    """The médecin traitant removed between the read of the Patient and the decision: the facts are the record as it
+    is now, for this request and for the next (policy.know_patient keeps the count it read at)."""
+    from fhir_server.access.policy import Policy
+    from fhir_server.auth.actor import Actor
+    from tests.access.builders import now
+    store = record.app.state.store
+    put(record.system, patient(P, gps=("pra-memo",)))
+    policy = Policy(store, Actor(reference=PRA), now(), 18)
+    policy.know_patient(store.read_doc("Patient", P, index=False))
+    put(record.system, patient(P))                 # no médecin traitant any more
+    assert PRA not in policy.facts(P).medecins_traitants
+    later = Policy(store, Actor(reference=PRA), now(), 18)
+    assert PRA not in later.facts(P).medecins_traitants
+    _refused(record(PRA))
