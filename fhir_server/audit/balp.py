@@ -23,6 +23,9 @@ OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
 DICOM = "http://dicom.nema.org/resources/ontology/DCM"
 ID_LIKE = re.compile(r"[A-Za-z0-9\-.]{1,64}")   # a FHIR id (the query text of a trace may name one)
 SERVER = {"reference": "Device/dmp-fhir-server", "display": "dmp-fhir-server"}
+# what differs between the traces of two requests of one client doing the same thing: the trace's id and instants
+# (set by the writer), the records and resources it names and the request id (entity.what), the query text
+VARYING = ("id", "meta.lastUpdated", "recorded", "entity.what", "entity.query")
 
 # interaction kind -> (BALP profile, action, restful-interaction code)
 PATTERNS = {

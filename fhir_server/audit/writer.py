@@ -19,6 +19,7 @@ from typing import Callable
 from ..errors import Conflict, ServiceUnavailable
 from ..search.index import IndexMemo, extract_index
 from ..storage.mongo import MongoStore, UnitOfWork
+from .balp import VARYING
 from .chain import GENESIS, SYSTEM_CHAIN, BrokenLink, link_hash, verify_chain
 
 COLLECTION = "AuditEvent"
@@ -79,7 +80,7 @@ class AuditWriter:
         self._locks = ChainLocks()
         self._heads_loaded = False
         self._loading = threading.Lock()
-        self._index_memo = IndexMemo()
+        self._index_memo = IndexMemo(varying=VARYING)
         if not store.embedded:
             # other processes append too: the unique key tells a writer its cached head is stale.
             # (The embedded store lives in one process under one lock, and mongomock scans on unique inserts.)

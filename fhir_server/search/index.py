@@ -12,116 +12,114 @@ from dataclasses import replace
 
 import orjson
 
-from fhir_server.search.expressions import _CHOICES, Node, _Step, _walk
+from fhir_server.search.expressions import _CHOICES
 from fhir_server.search.registry import Indexer, registry
 
 
 def extract_index(resource: dict, *, base_url: str | None = None, memo: "IndexMemo | None" = None) -> dict:
     """The `_idx` subdocument for `resource` (a dict as stored, with id and meta set). With `memo`, values are
     shared with earlier calls: the caller stores them (the store copies or encodes) and never changes them."""
+    if memo is not None:
+        return memo.extract(resource, base_url)
     idx: dict = {}
-    anchor_keys: dict = {}          # one encoding per anchor for this resource, shared by its parameters
-    for indexer in registry().indexers(resource.get("resourceType", "")):
-        if base_url is not None:
-            indexer = replace(indexer, context=replace(indexer.context, base_url=base_url))
-        value = indexer.extract(resource) if memo is None else memo.extract(indexer, resource, anchor_keys)
+    for indexer in _indexers(resource.get("resourceType", ""), base_url):
+        value = indexer.extract(resource)
         if value is not None:
             idx[indexer.param.code] = value
     return idx
 
 
-_UNKNOWN = object()
+def _indexers(resource_type: str, base_url: str | None) -> list[Indexer]:
+    indexers = registry().indexers(resource_type)
+    if base_url is None:
+        return indexers
+    return [replace(indexer, context=replace(indexer.context, base_url=base_url)) for indexer in indexers]
 
 
 class IndexMemo:
-    """Index values remembered by the values they are computed from.
+    """Index values of resources that differ from one another only at known places.
 
-    A parameter whose expression is plain paths (no FHIRPath fallback) depends only on what the first two steps of
-    each path find, with the filters that follow them (its anchors: `meta.profile`, `agent.who`, `entity.what`
-    of type Patient): the rest of the walk starts from those values, so the same values give the same index
-    value. The audit trail writes one AuditEvent per request whose source, type, action, outcome, agents and
-    entity kinds repeat from one request to the next: most of its two dozen parameters are found here instead
-    of being evaluated again; only what depends on the instant and the request id (`_lastUpdated`, `date`,
-    `entity`) is computed."""
+    The audit trail writes one AuditEvent per request, and two requests of one client doing the same thing differ
+    only in the trace's id, instants, request id and the references it names (`varying`, element paths). The
+    parameters whose paths never reach those places (nor test them in a filter) have the same values for every
+    resource that is the same elsewhere: they are remembered by that rest (the resource with the varying places
+    left out, encoded), and only the others (`date`, `entity`, `patient`...) are evaluated again. A parameter the
+    memo cannot see through (a FHIRPath fallback, a composite) is always evaluated."""
 
-    MAX_ENTRIES = 20_000        # then it starts afresh: a bound, not a cache policy
+    MAX_ENTRIES = 2_000         # then it starts afresh: a bound, not a cache policy
 
-    def __init__(self):
-        self._values: dict[tuple, dict | None] = {}
-        self._anchors: dict[tuple[str, str], tuple[_Anchor, ...] | None] = {}
+    def __init__(self, varying: tuple[str, ...]):
+        self._varying = tuple(tuple(path.split(".")) for path in varying)
+        self._rests: dict[tuple, dict] = {}              # (type, base_url, encoded rest) -> the others' values
+        self._split: dict[tuple, tuple[list[Indexer], frozenset[str]]] = {}
         self._lock = threading.Lock()
 
-    def extract(self, indexer: Indexer, resource: dict, anchor_keys: dict | None = None) -> dict | None:
+    def extract(self, resource: dict, base_url: str | None = None) -> dict:
         resource_type = resource.get("resourceType", "")
-        anchors = self._anchors_of(indexer, resource_type)
-        if anchors is None:
-            return indexer.extract(resource)
-        if anchor_keys is None:
-            anchor_keys = {}
-        key = (resource_type, indexer.param.code, indexer.context.base_url,
-               tuple([anchor.key(resource, anchor_keys) for anchor in anchors]))
-        value = self._values.get(key, _UNKNOWN)     # one lookup: another thread may start afresh meanwhile
-        if value is not _UNKNOWN:
-            return value
-        value = indexer.extract(resource)
-        with self._lock:
-            if len(self._values) >= self.MAX_ENTRIES:
-                self._values.clear()
-            self._values[key] = value
-        return value
+        evaluated, varying_codes = self._split_of(resource_type, base_url)
+        rest = resource
+        for place in self._varying:
+            rest = _without(rest, place)
+        try:
+            key = (resource_type, base_url, orjson.dumps(rest))
+        except (TypeError, orjson.JSONEncodeError):
+            return extract_index(resource, base_url=base_url)
+        known = self._rests.get(key)          # one lookup: another thread may start afresh meanwhile
+        if known is None:
+            idx = extract_index(resource, base_url=base_url)
+            with self._lock:
+                if len(self._rests) >= self.MAX_ENTRIES:
+                    self._rests.clear()
+                self._rests[key] = {code: value for code, value in idx.items() if code not in varying_codes}
+            return idx
+        idx = dict(known)
+        for indexer in evaluated:
+            value = indexer.extract(resource)
+            if value is not None:
+                idx[indexer.param.code] = value
+        return idx
 
-    def _anchors_of(self, indexer: Indexer, resource_type: str) -> tuple[_Anchor, ...] | None:
-        slot = (resource_type, indexer.param.code)      # one indexer per type and code (registry)
-        if slot not in self._anchors:
-            self._anchors[slot] = _anchors(indexer)
-        return self._anchors[slot]
-
-
-class _Anchor:
-    """The first steps of a path: what they find (values, and their choice types where a choice element is
-    stepped through), in order, encoded once per resource."""
-
-    def __init__(self, steps: tuple[_Step, ...]):
-        self.steps = steps
-        self.name = repr(steps)          # its key among the resource's anchors (a str hashes once)
-        names = []
-        for step in steps:
-            if step.kind != "child":
-                break
-            names.append(step.a)
-        self.filters = steps[len(names):]
-        plain = not _CHOICES.intersection(names) and all(step.kind in ("resolve", "where") for step in self.filters)
-        self.names = tuple(names) if plain else None
-
-    def key(self, resource: dict, anchor_keys: dict) -> bytes:
-        key = anchor_keys.get(self.name)
-        if key is None:
-            key = anchor_keys[self.name] = orjson.dumps(self._found(resource))
-        return key
-
-    def _found(self, resource: dict) -> list:
-        if self.names is None:
-            nodes = [Node(resource)]
-            for step in self.steps:
-                nodes = step.apply(nodes)
-            return [(node.value, node.fhir_type) for node in nodes]
-        values = _walk(resource, self.names)     # the common case, over the JSON values (expressions._walk)
-        for step in self.filters:
-            values = [v for v in values if step.keeps(v)]
-        return values
+    def _split_of(self, resource_type: str, base_url: str | None) -> tuple[list[Indexer], frozenset[str]]:
+        """The indexers evaluated on every resource, and their codes."""
+        slot = (resource_type, base_url)
+        if slot not in self._split:
+            evaluated = [indexer for indexer in _indexers(resource_type, base_url)
+                         if _may_read(indexer, self._varying)]
+            self._split[slot] = (evaluated, frozenset(indexer.param.code for indexer in evaluated))
+        return self._split[slot]
 
 
-def _anchors(indexer: Indexer) -> tuple[_Anchor, ...] | None:
-    """The first two steps of each path and the filters right after them, or None when the value cannot be told
-    from steps (a FHIRPath fallback, a composite)."""
+def _may_read(indexer: Indexer, varying: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether the parameter's value may depend on a varying place: a path or a filter's subject that is inside one
+    (or holds one), or an expression not made of paths."""
     expression = indexer.expression
     if expression.fallback or indexer.context.components or not expression.simple:
-        return None
-    anchors = {}
+        return True
     for _, steps in expression.simple:
-        end = min(2, len(steps))
-        while end < len(steps) and steps[end].kind != "child":
-            end += 1
-        anchor = _Anchor(tuple(steps[:end]))
-        anchors[anchor.name] = anchor
-    return tuple(anchors[name] for name in sorted(anchors))
+        names: list[str] = []
+        read = []                       # the element paths whose whole value the evaluation looks at
+        for step in steps:
+            if step.kind == "child":
+                names.append(step.a)
+            else:
+                read.append(tuple(names))       # a filter or a cast tests the value found so far
+        read.append(tuple(names))
+        if any(_overlap(path, place) for path in read for place in varying):
+            return True
+    return False
+
+
+def _overlap(path: tuple[str, ...], place: tuple[str, ...]) -> bool:
+    """One is inside the other (a choice element's name stands for each of its typed names)."""
+    return all(a == b or (a in _CHOICES and b.startswith(a)) for a, b in zip(path, place))
+
+
+def _without(value, path: tuple[str, ...]):
+    """`value` with what is at `path` left out (through arrays), sharing what is not on the way."""
+    if isinstance(value, list):
+        return [_without(item, path) for item in value]
+    if not isinstance(value, dict) or path[0] not in value:
+        return value
+    if len(path) == 1:
+        return {key: item for key, item in value.items() if key != path[0]}
+    return {**value, path[0]: _without(value[path[0]], path[1:])}
