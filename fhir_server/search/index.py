@@ -50,6 +50,7 @@ class IndexMemo:
 
     def __init__(self, varying: tuple[str, ...]):
         self._varying = tuple(tuple(path.split(".")) for path in varying)
+        self._left_out = _tree(self._varying)
         self._rests: dict[tuple, dict] = {}              # (type, base_url, encoded rest) -> the others' values
         self._split: dict[tuple, tuple[list[Indexer], frozenset[str]]] = {}
         self._lock = threading.Lock()
@@ -57,11 +58,8 @@ class IndexMemo:
     def extract(self, resource: dict, base_url: str | None = None) -> dict:
         resource_type = resource.get("resourceType", "")
         evaluated, varying_codes = self._split_of(resource_type, base_url)
-        rest = resource
-        for place in self._varying:
-            rest = _without(rest, place)
         try:
-            key = (resource_type, base_url, orjson.dumps(rest))
+            key = (resource_type, base_url, orjson.dumps(_without(resource, self._left_out)))
         except (TypeError, orjson.JSONEncodeError):
             return extract_index(resource, base_url=base_url)
         known = self._rests.get(key)          # one lookup: another thread may start afresh meanwhile
@@ -114,12 +112,34 @@ def _overlap(path: tuple[str, ...], place: tuple[str, ...]) -> bool:
     return all(a == b or (a in _CHOICES and b.startswith(a)) for a, b in zip(path, place))
 
 
-def _without(value, path: tuple[str, ...]):
-    """`value` with what is at `path` left out (through arrays), sharing what is not on the way."""
+def _tree(places: tuple[tuple[str, ...], ...]) -> dict:
+    """Element paths as nested dicts: {"meta": {"lastUpdated": None}, "id": None}, None marking what is left out."""
+    tree: dict = {}
+    for place in places:
+        node = tree
+        for name in place[:-1]:
+            node = node.setdefault(name, {})
+            if node is None:
+                break
+        else:
+            node[place[-1]] = None
+    return tree
+
+
+_KEPT = object()
+
+
+def _without(value, left_out: dict):
+    """`value` without the places of `left_out` (through arrays), sharing what is not on the way to one."""
     if isinstance(value, list):
-        return [_without(item, path) for item in value]
-    if not isinstance(value, dict) or path[0] not in value:
+        return [_without(item, left_out) for item in value]
+    if not isinstance(value, dict):
         return value
-    if len(path) == 1:
-        return {key: item for key, item in value.items() if key != path[0]}
-    return {**value, path[0]: _without(value[path[0]], path[1:])}
+    out = {}
+    for key, item in value.items():
+        below = left_out.get(key, _KEPT)
+        if below is _KEPT:
+            out[key] = item
+        elif below is not None:
+            out[key] = _without(item, below)
+    return out

@@ -326,19 +326,20 @@ _INT64 = range(-2 ** 63, 2 ** 63)
 def _plain_stored(value):
     """What mongomock's insert stores for a document of JSON values and datetimes (_patched's copy), checking
     what its BSON encoding would refuse: a key that is not a string or holds NUL, an integer beyond 64 bits, a
-    value of another type. Raises _NotPlain on any of them."""
+    value of another type. Raises _NotPlain on any of them. (Strings, the most of a document, are taken where
+    they are found rather than in a call of their own.)"""
     kind = type(value)
     if kind is dict:
         out = {}
         for key, item in value.items():
             if type(key) is not str or "\0" in key:
                 raise _NotPlain
-            out[key] = _plain_stored(item)
+            out[key] = item if type(item) is str else _plain_stored(item)
         return out
     if kind is str or kind is float or kind is bool or value is None:
         return value
     if kind is list:
-        return [_plain_stored(v) for v in value]
+        return [item if type(item) is str else _plain_stored(item) for item in value]
     if kind is int:
         if value not in _INT64:
             raise _NotPlain
