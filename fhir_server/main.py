@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from .api import errors as api_errors
-from .api.access_log import ACCESS_LOG, RequestLog
+from .api.access_log import ACCESS_LOG, LineBatches, RequestLog
 from .api.health import health_router
 from .api.routes import FhirFront, router
 from .access.acl import ACL_INDEXES, COMMON_ACL_INDEXES
@@ -96,10 +96,12 @@ def app_from_environment() -> FastAPI:
 
 
 def configure_logging(level: str) -> None:
-    """The access log as bare JSON lines on stderr; the server's other messages with their level."""
-    for logger, fmt in ((ACCESS_LOG, "%(message)s"), (log, "%(levelname)s %(name)s: %(message)s")):
+    """The access log as bare JSON lines on stderr, written in batches; the server's other messages with their
+    level, at once."""
+    for logger, fmt, handler_class in ((ACCESS_LOG, "%(message)s", LineBatches),
+                                       (log, "%(levelname)s %(name)s: %(message)s", logging.StreamHandler)):
         if not logger.handlers:
-            handler = logging.StreamHandler()
+            handler = handler_class()
             handler.setFormatter(logging.Formatter(fmt))
             logger.addHandler(handler)
         logger.setLevel(level.upper())

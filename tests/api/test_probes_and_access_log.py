@@ -99,3 +99,44 @@ def test_an_unexpected_failure_is_logged_as_500_with_the_request_id(app, as_acto
     assert r.status_code == 500 and "boom-1" in r.json()["issue"][0]["diagnostics"]
     [line] = _lines(caplog)
     assert (line["request_id"], line["status"], line["interaction"]) == ("boom-1", 500, "read")
+
+
+
+def _batched(handler_class) -> tuple:
+    import io
+    stream = io.StringIO()
+    handler = handler_class(stream)
+    logger = logging.getLogger(f"tests.{handler_class.__name__}")
+    logger.handlers, logger.propagate = [handler], False
+    logger.setLevel(logging.INFO)
+    return stream, handler, logger
+
+
+def test_the_served_access_log_writes_its_lines_together_and_loses_none():
+    from fhir_server.api.access_log import LineBatches
+
+    class NoTimer(LineBatches):
+        FLUSH_SECONDS = 3600.0      # only batches and flushes write here
+
+    stream, handler, logger = _batched(NoTimer)
+    for i in range(LineBatches.BATCH - 1):
+        logger.info('{"n": %d}', i)
+    assert stream.getvalue() == ""                           # pending: no write per line
+    logger.info('{"n": %d}', LineBatches.BATCH - 1)          # a full batch: one write
+    assert [json.loads(line)["n"] for line in stream.getvalue().splitlines()] == list(range(LineBatches.BATCH))
+    logger.info('{"n": "at exit"}')
+    handler.flush()                                          # what logging.shutdown does at exit
+    assert stream.getvalue().endswith('{"n": "at exit"}\n')
+
+
+def test_a_lone_access_line_is_written_by_the_timer():
+    import time
+
+    from fhir_server.api.access_log import LineBatches
+
+    stream, _, logger = _batched(LineBatches)
+    logger.info('{"n": "lone"}')
+    deadline = time.monotonic() + 10 * LineBatches.FLUSH_SECONDS + 5
+    while not stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stream.getvalue() == '{"n": "lone"}\n'
