@@ -6,7 +6,7 @@ Scenarios (see benchmarks/README.md):
   update       PUT  Patient/{id}, a field changing on each request (one Patient per client: no 409 races)
   transaction  POST a transaction Bundle of 10 Patient POST entries to the base
   baseline     GET  on benchmarks/baseline_app.py (bare FastAPI `async def` + orjson): the framework's ceiling
-  baseline-h11 the same bare app served with uvicorn's h11 parser, the one `dmp-fhir serve` uses (h2c offers)
+  baseline-h11 the same bare app served with uvicorn's pure-Python h11 parser
 
 Without --url the server is started here (`python -m fhir_server.cli serve --port P --no-seed`, development
 mode) and stopped at the end. Traffic goes to 127.0.0.1 only.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 import orjson
@@ -78,6 +77,7 @@ def _serve(args) -> int:
 
     import uvicorn
 
+    from .api.http_protocol import H2cOfferIgnoringProtocol
     from .main import configure_logging, create_app, open_store
     from .seeding import load_seed
 
@@ -94,12 +94,9 @@ def _serve(args) -> int:
     _banner(settings, store, seeded, args)
     configure_logging(settings.log_level)
     tune_garbage_collector()
-    # h11, not httptools: httptools drops the body of a request offering `Upgrade: h2c` (Java's HttpClient,
-    # Spring, Ktor and `curl --http2` send it by default); h11 ignores the offer and answers in HTTP/1.1,
-    # as RFC 7540 section 3.2 allows, with the body delivered.
-    logging.getLogger("uvicorn.error").addFilter(_quiet_h2c_offer)
+    # httptools, keeping the body of a request that offers `Upgrade: h2c` (api/http_protocol.py)
     options = {"host": args.host, "port": args.port, "log_level": settings.log_level, "access_log": False,
-               "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS, "http": "h11"}
+               "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS, "http": H2cOfferIgnoringProtocol}
     # uvicorn finishes in-flight requests on SIGTERM, then raises the signal again with the previous handler:
     # make that one a clean exit (status 0), as an orchestrator expects from a requested stop
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
@@ -133,12 +130,6 @@ def _banner(settings: Settings, store, seeded: int, args) -> None:
     seed_note = f", {seeded} seed resources" if seeded else ""
     workers = f", {args.workers} worker processes" if args.workers > 1 else ""
     print(f"dmp-fhir: {store.kind} store{seed_note}{workers}; FHIR base {base}; token: {how}", flush=True)
-
-
-def _quiet_h2c_offer(record: logging.LogRecord) -> bool:
-    """An h2c offer is ordinary client behaviour, answered in HTTP/1.1: not worth a warning per request."""
-    message = record.getMessage()
-    return not (message.startswith("Unsupported upgrade request") or message.startswith("No supported WebSocket"))
 
 
 def _seed(args) -> int:

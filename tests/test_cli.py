@@ -116,21 +116,32 @@ def test_compose_file_runs_commands_that_exist():
     assert "replSet" in compose and "DMP_FHIR_MONGODB_URI" in compose
 
 
+H2C_OFFER = "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAAAZAAEAQAAAAAFAABAAA\r\n"
+
+
+def _request(method: str, port: int, path: str, body: bytes = b"", headers: str = "", offer: bool = True) -> bytes:
+    """An HTTP/1.1 request as a Java client offering HTTP/2 writes it (`offer`), or a plain one."""
+    return (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{H2C_OFFER if offer else ''}{headers}"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def _response(s: socket.socket, pending: bytes = b"") -> tuple[str, bytes, bytes]:
+    """(head, body, bytes read beyond this response) of the next response on `s`."""
+    data = pending
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    while len(rest) < length:
+        rest += s.recv(65536)
+    return head.decode(), rest[:length], rest[length:]
+
+
 def _raw_post(port: int, path: str, body: bytes, headers: str = "") -> tuple[str, bytes]:
-    """One HTTP/1.1 request written byte by byte, as a Java client offering HTTP/2 sends it."""
-    request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: Upgrade, HTTP2-Settings\r\n"
-               f"Upgrade: h2c\r\nHTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAAAZAAEAQAAAAAFAABAAA\r\n{headers}"
-               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(request)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            data += s.recv(65536)
-        head, _, rest = data.partition(b"\r\n\r\n")
-        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
-        while len(rest) < length:
-            rest += s.recv(65536)
-    return head.decode(), rest
+        s.sendall(_request("POST", port, path, body, headers))
+        head, body, _ = _response(s)
+    return head, body
 
 
 def test_serve_keeps_post_bodies_of_clients_offering_h2c(tmp_path):
@@ -153,10 +164,36 @@ def test_serve_keeps_post_bodies_of_clients_offering_h2c(tmp_path):
         stored = httpx.get(f"http://127.0.0.1:{port}/fhir/Patient/{created['id']}",
                            headers={"Authorization": f"Bearer {token}"}).json()
         assert stored["name"] == patient["name"]
+        _an_offer_keeps_the_bytes_that_follow_it(port, token, patient)
     finally:
         proc.terminate()
         proc.wait(10)
     assert "Unsupported upgrade" not in proc.stderr.read()
+
+
+def _an_offer_keeps_the_bytes_that_follow_it(port: int, token: str, patient: dict) -> None:
+    """On one connection: a body sent after its head, then a request sent with the one before it (pipelined),
+    then a GET offering h2c with no body: each is answered in HTTP/1.1, in order, nothing lost."""
+    fhir = f"Content-Type: application/fhir+json\r\nAuthorization: Bearer {token}\r\n"
+    body = json.dumps({**patient, "name": [{"family": "Separate", "given": ["Body"]}]}).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        whole = _request("POST", port, "/fhir/Patient", body, fhir)
+        s.sendall(whole[:-len(body)])
+        time.sleep(0.2)                                     # the head alone reaches the server first
+        s.sendall(whole[-len(body):])
+        head, answer, pending = _response(s)
+        assert head.startswith("HTTP/1.1 201"), (head, answer)
+        created = json.loads(answer)
+        assert created["name"][0]["family"] == "Separate"
+        s.sendall(_request("POST", port, "/fhir/Patient", json.dumps(patient).encode(), fhir)
+                  + _request("GET", port, f"/fhir/Patient/{created['id']}", headers=fhir, offer=False))
+        head, answer, pending = _response(s, pending)
+        assert head.startswith("HTTP/1.1 201") and json.loads(answer)["name"] == patient["name"], head
+        head, answer, pending = _response(s, pending)
+        assert head.startswith("HTTP/1.1 200") and json.loads(answer)["id"] == created["id"], head
+        s.sendall(_request("GET", port, f"/fhir/Patient/{created['id']}", headers=fhir))
+        head, answer, _ = _response(s, pending)
+        assert head.startswith("HTTP/1.1 200") and json.loads(answer)["name"][0]["family"] == "Separate", head
 
 
 @requires("shared_store")
