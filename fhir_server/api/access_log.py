@@ -15,6 +15,7 @@ a twentieth of a read, and the reader of the log (a pipe, a collector) woke once
 
 from __future__ import annotations
 
+import atexit
 import logging
 import re
 import threading
@@ -79,9 +80,10 @@ def _line(scope, state: dict, status: int, started: float) -> str:
 
 
 class LineBatches(logging.StreamHandler):
-    """A stream handler that writes its lines together: when BATCH lines are pending, and every FLUSH_SECONDS
-    (a timer thread), and at exit (logging's shutdown flushes every handler). A line waits at most
-    FLUSH_SECONDS. The handler's own lock guards the pending lines; it is a leaf (storage/CONCURRENCY.md)."""
+    """A stream handler that writes its lines together: when BATCH lines are pending, every FLUSH_SECONDS (a timer
+    thread) and at exit. A line waits at most FLUSH_SECONDS. The handler's own lock guards the pending lines; it is
+    a leaf (storage/CONCURRENCY.md). The exit flush is its own: uvicorn's logging setup (dictConfig) drops the
+    handlers made before it from the list logging flushes at exit."""
 
     BATCH = 256
     FLUSH_SECONDS = 0.25
@@ -90,6 +92,7 @@ class LineBatches(logging.StreamHandler):
         super().__init__(stream)
         self._pending: list[str] = []
         threading.Thread(target=self._every_while, name="access-log-flush", daemon=True).start()
+        atexit.register(self.flush)
 
     def emit(self, record: logging.LogRecord) -> None:     # called under self.lock (Handler.handle)
         try:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Hashable
-from datetime import datetime
+from datetime import datetime, timezone
 
 import mongomock
 import orjson
@@ -307,7 +307,7 @@ def _patched(value):
         return [_patched(v) for v in value]
     if kind is datetime:            # as mongomock stores them: naive UTC, milliseconds
         milliseconds = value.microsecond // 1000 * 1000
-        if value.tzinfo is not None:
+        if value.tzinfo is not None and value.tzinfo is not timezone.utc:     # the server's own are UTC already
             value = value - value.utcoffset()
         return value.replace(tzinfo=None, microsecond=milliseconds)
     return _plain_patch(value)      # OrderedDicts, Timestamps and the rest: mongomock's own rules
