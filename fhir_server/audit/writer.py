@@ -116,7 +116,7 @@ class AuditWriter:
             seq, previous = self._head(pending.key)
             doc = self._document(pending, seq + 1, previous)
             try:
-                self.store.insert(COLLECTION, doc, uow)
+                self.store.insert(COLLECTION, doc, uow, handed_over=True)
             except Conflict:
                 self._forget([pending.key])      # another process appended: read this head again
                 continue

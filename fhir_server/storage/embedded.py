@@ -47,6 +47,7 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
         self._counter = itertools.count()
         self._fields: dict[str, dict] = {}          # field path -> value -> set of _id
         self._anywhere: dict[str, set] = {}         # field path -> _ids whose value cannot be hashed
+        self.shared: set = set()                    # _ids of documents stored as handed over (insert_handed_over)
         self.version = 0                            # counts the changes: what was read at a version still holds
 
     # -- maintenance ----------------------------------------------------------------------------
@@ -55,6 +56,7 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
             self.unindex(self._documents[key])
         else:
             self._position[key] = next(self._counter)
+        self.shared.discard(key)
         super().__setitem__(key, val)
         self.index(val)
         self.version += 1
@@ -63,12 +65,14 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
         self.unindex(self._documents[key])
         super().__delitem__(key)
         self._position.pop(key, None)
+        self.shared.discard(key)
         self.version += 1
 
     def drop(self):
         super().drop()
         self.version += 1
         self._position.clear()
+        self.shared.clear()
         self._fields.clear()
         self._anywhere.clear()
 
@@ -377,6 +381,72 @@ def _plain_insert(collection, data: dict):
     return object_id
 
 
+def _plain_in_place(value) -> None:
+    """_plain_stored's checks on a document kept as it is: raises _NotPlain where _plain_stored would, and makes
+    its datetimes what mongomock stores (naive UTC, milliseconds) in place."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or "\0" in key:
+                raise _NotPlain
+            if type(item) is not str:
+                if type(item) is datetime:
+                    value[key] = _patched(item)      # an existing key: the dict does not change size
+                else:
+                    _plain_in_place(item)
+    elif kind is list:
+        for position, item in enumerate(value):
+            if type(item) is datetime:
+                value[position] = _patched(item)
+            elif type(item) is not str:
+                _plain_in_place(item)
+    elif kind is int:
+        if value not in _INT64:
+            raise _NotPlain
+    elif not (kind is str or kind is float or kind is bool or value is None):
+        raise _NotPlain
+
+
+def insert_handed_over(collection, data: dict):
+    """Store `data` itself, not a copy: for a caller that hands a plain document over and never touches it again
+    (the audit writer, whose traces share the index values it memoises with one another). Checked as the plain
+    insert checks; any other document goes through insert_one. Stored documents are only ever changed in place
+    by an update, which first gives the document subtrees of its own (`shared`, install's apply_update_document),
+    and every answer is a copy: sharing stays invisible."""
+    store = collection._store
+    object_id = data.get("_id")
+    plain = type(data) is dict and isinstance(store, IndexedCollectionStore) and type(object_id) is str \
+        and collection.codec_options.tz_aware and not any(type(k) is str and k.startswith("$") for k in data)
+    if plain:
+        try:
+            _plain_in_place(data)
+            plain = len(orjson.dumps(data)) <= _PLAIN_JSON_BYTES
+        except (_NotPlain, TypeError, orjson.JSONEncodeError):
+            plain = False
+    if not plain:
+        return collection.insert_one(data).inserted_id
+    if object_id in store:
+        raise mongomock.DuplicateKeyError("E11000 Duplicate Key Error", 11000)
+    store[object_id] = data
+    try:
+        collection._ensure_uniques(data)
+    except mongomock.DuplicateKeyError:
+        del store[object_id]
+        raise
+    store.shared.add(object_id)
+    return object_id
+
+
+def _private(value):
+    """A copy of a stored value's containers, its leaves shared (they are immutable)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _private(v) for k, v in value.items()}
+    if kind is list:
+        return [_private(v) for v in value]
+    return value
+
+
 def client() -> mongomock.MongoClient:
     install()
     return mongomock.MongoClient(tz_aware=True, _store=IndexedServerStore())
@@ -412,6 +482,11 @@ def install() -> None:
         if not isinstance(store, IndexedCollectionStore):
             return apply_update(self, existing_document, *args, **kwargs)
         store.unindex(existing_document)     # updated in place: no __setitem__ tells the store
+        key = _key_of(existing_document)
+        if key in store.shared:              # its subtrees may be another document's too
+            for field, value in existing_document.items():
+                existing_document[field] = _private(value)
+            store.shared.discard(key)
         try:
             return apply_update(self, existing_document, *args, **kwargs)
         finally:

@@ -368,12 +368,17 @@ class MongoStore:
         if uow.session is None and uow.undo:
             uow.undo.pop()()
 
-    def insert(self, collection: str, doc: dict, uow: UnitOfWork | None = None) -> None:
-        """Insert a server document (audit trace, conditional key); DuplicateKeyError → Conflict."""
+    def insert(self, collection: str, doc: dict, uow: UnitOfWork | None = None, *, handed_over: bool = False) -> None:
+        """Insert a server document (audit trace, conditional key); DuplicateKeyError → Conflict. `handed_over`:
+        the caller never touches `doc` again, so the embedded store may keep it rather than a copy."""
         coll = self.db[collection]
         with self._guard():
             try:
-                coll.insert_one(doc, session=uow.session if uow else None)
+                if handed_over and self.embedded:
+                    from .embedded import insert_handed_over
+                    insert_handed_over(coll, doc)
+                else:
+                    coll.insert_one(doc, session=uow.session if uow else None)
             except DuplicateKeyError as e:
                 raise Conflict(f"{collection} key {doc.get('_id')} already taken") from e
             if uow is not None:

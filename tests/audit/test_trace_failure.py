@@ -8,6 +8,7 @@ from pymongo.errors import AutoReconnect
 
 from fhir_server.audit.writer import COLLECTION, verify
 from fhir_server.errors import ServiceUnavailable
+from fhir_server.storage import embedded
 
 from .. import factories
 from .data import weight
@@ -26,8 +27,8 @@ def audit_down(request, app, store, monkeypatch):
         monkeypatch.setattr(app.state.audit, "append", refuse)
     else:
         insert = store.insert
-        monkeypatch.setattr(store, "insert", lambda collection, doc, uow=None:
-                            refuse() if collection == COLLECTION else insert(collection, doc, uow))
+        monkeypatch.setattr(store, "insert", lambda collection, doc, uow=None, **kwargs:
+                            refuse() if collection == COLLECTION else insert(collection, doc, uow, **kwargs))
     return request.param
 
 
@@ -107,6 +108,13 @@ def test_database_error_on_the_trace_insert_is_503(seeded, as_actor, monkeypatch
             raise AutoReconnect("connection lost")
         return insert_one(self, document, *args, **kwargs)
     monkeypatch.setattr(collection_class, "insert_one", failing)
+    handed_over = embedded.insert_handed_over    # the embedded store keeps a trace without insert_one
+
+    def failing_handed_over(collection, document):
+        if collection.name == COLLECTION:
+            raise AutoReconnect("connection lost")
+        return handed_over(collection, document)
+    monkeypatch.setattr(embedded, "insert_handed_over", failing_handed_over)
     response, _ = send(as_actor(LEFEBVRE), "GET", f"Patient/{CLAIRE}")
     assert_503_without_data(response, "284066938441230")
 

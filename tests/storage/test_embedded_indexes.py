@@ -186,3 +186,48 @@ def test_a_plain_insert_is_the_stores_own_copy_and_the_rest_is_mongomocks(monkey
     assert indexed.find_one({"_id": "a"})["res"] == {"name": [{"given": ["x"]}]}
     indexed.insert_one({"_id": "b", "t": (1, 2)})
     assert taken == ["a", "b"] and indexed.find_one({"_id": "b"})["t"] == [1, 2]     # b: stored by mongomock
+
+
+def _handed_over_outcome(coll, doc: dict):
+    mine = dict(doc)
+    try:
+        embedded.insert_handed_over(coll, mine)
+    except Exception as error:  # noqa: BLE001 - the kind of refusal is what is compared
+        return type(error).__name__, None, None
+    stored = coll.find_one({"_id": mine["_id"]})
+    return "stored", type(mine["_id"]).__name__, (_types(stored), stored if "no-id" not in doc else None)
+
+
+def test_a_handed_over_insert_stores_and_refuses_what_mongomocks_insert_does():
+    plain = mongomock.MongoClient(tz_aware=True)["db"]["ins"]
+    indexed = embedded.client()["db"]["ins"]
+    for coll in (plain, indexed):
+        coll.create_index([("x", 1)], unique=True)
+    for doc in INSERTED + [{"_id": "unique-x", "x": 1}]:      # x: 1 is taken by the composite-id document
+        assert _handed_over_outcome(indexed, doc) == _insert_outcome(plain, doc), doc
+    assert indexed.count_documents({}) == plain.count_documents({})
+
+
+def test_a_handed_over_document_is_kept_itself_and_answers_are_copies():
+    indexed = embedded.client()["db"]["kept"]
+    doc = {"_id": "a", "lu": datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=_PARIS), "res": {"when": [{"b": 1}]}}
+    embedded.insert_handed_over(indexed, doc)
+    assert indexed._store._documents["a"] is doc and "a" in indexed._store.shared
+    assert doc["lu"] == datetime(2026, 5, 1, 11, 0, 0, 123000)          # patched in place: naive UTC, milliseconds
+    answer = indexed.find_one({"_id": "a"})
+    answer["res"]["when"][0]["b"] = 2
+    assert doc["res"]["when"][0]["b"] == 1 and indexed.count_documents({"res.when.b": 1}) == 1
+
+
+def test_an_update_of_a_handed_over_document_leaves_documents_sharing_its_values_alone():
+    indexed = embedded.client()["db"]["shared"]
+    common = {"entity": [{"what": "Patient/p"}], "tags": ["t"]}
+    embedded.insert_handed_over(indexed, {"_id": "a", "idx": common})
+    embedded.insert_handed_over(indexed, {"_id": "b", "idx": common})
+    indexed.update_one({"_id": "a"}, {"$set": {"idx.entity.0.what": "Patient/q"}, "$push": {"idx.tags": "u"}})
+    assert indexed.find_one({"_id": "b"})["idx"] == {"entity": [{"what": "Patient/p"}], "tags": ["t"]}
+    assert indexed.find_one({"_id": "a"})["idx"] == {"entity": [{"what": "Patient/q"}], "tags": ["t", "u"]}
+    assert [d["_id"] for d in indexed.find({"idx.entity.what": "Patient/p"})] == ["b"]
+    assert "a" not in indexed._store.shared and "b" in indexed._store.shared
+    indexed.replace_one({"_id": "b"}, {"_id": "b", "idx": {"tags": []}})
+    assert "b" not in indexed._store.shared and common == {"entity": [{"what": "Patient/p"}], "tags": ["t"]}
