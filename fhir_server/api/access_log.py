@@ -57,7 +57,20 @@ class RequestLog:
             await self.app(scope, receive, tagged_send)
         finally:
             if ACCESS_LOG.isEnabledFor(logging.INFO):      # --log-level warning: not even built
-                ACCESS_LOG.info(_line(scope, state, status, started))
+                _log(_line(scope, state, status, started))
+
+
+def _log(line: str) -> None:
+    """Straight to the batching handler when it is the access log's only way out, as configure_logging sets it up
+    for the served process: a LogRecord and the logger's dispatch cost about as much as building the line. Any
+    other set-up (a test's caplog, handlers or filters an embedding application adds) gets the record."""
+    handlers = ACCESS_LOG.handlers
+    if len(handlers) == 1 and not ACCESS_LOG.propagate and not ACCESS_LOG.filters:
+        handler = handlers[0]
+        if isinstance(handler, LineBatches) and handler.writes_messages_alone() and handler.level <= logging.INFO:
+            handler.add_line(line)
+            return
+    ACCESS_LOG.info(line)
 
 
 def _request_id(scope) -> str:
@@ -101,6 +114,22 @@ class LineBatches(logging.StreamHandler):
                 self._write()
         except Exception:  # noqa: BLE001 - what StreamHandler does: a log failure never fails the request
             self.handleError(record)
+
+    def add_line(self, line: str) -> None:
+        """What `emit` does for a record whose whole output is `line`."""
+        with self.lock:
+            try:
+                self._pending.append(line)
+                if len(self._pending) >= self.BATCH:
+                    self._write()
+            except Exception:  # noqa: BLE001 - as in emit: the line is dropped, the request goes on
+                self._pending.clear()
+
+    def writes_messages_alone(self) -> bool:
+        """Whether a record's output is its message and nothing else (the '%(message)s' format, no filter)."""
+        formatter = self.formatter
+        return (not self.filters and type(formatter) is logging.Formatter and formatter._fmt == "%(message)s"
+                and type(formatter._style) is logging.PercentStyle)
 
     def flush(self) -> None:
         with self.lock:

@@ -126,5 +126,19 @@ def authenticate(request: Request) -> Actor:
 
 def base_url(request: Request) -> str:
     configured = request.app.state.settings.base_url
-    return configured.rstrip("/") if configured else f"{str(request.base_url).rstrip('/')}/fhir"
+    if configured:
+        return configured.rstrip("/")
+    scope = request.scope
+    key = (scope.get("scheme"), tuple(scope.get("server") or ()), scope.get("root_path", ""),
+           request.headers.get("host"))
+    known = _BASE_URLS.get(key)
+    if known is None:       # Starlette builds a URL object per call: about 2 % of a read, for the same answer every time
+        if len(_BASE_URLS) >= MAX_BASE_URLS:        # the Host header is the client's: a bound, not a policy
+            _BASE_URLS.clear()
+        known = _BASE_URLS[key] = f"{str(request.base_url).rstrip('/')}/fhir"
+    return known
+
+
+MAX_BASE_URLS = 1_000
+_BASE_URLS: dict[tuple, str] = {}      # (scheme, server, root path, Host) -> the FHIR base it gives
 

@@ -140,3 +140,58 @@ def test_a_lone_access_line_is_written_by_the_timer():
     while not stream.getvalue() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert stream.getvalue() == '{"n": "lone"}\n'
+
+
+@pytest.fixture
+def served_access_log(monkeypatch):
+    """The access logger as configure_logging sets it up for the served process, into a stream."""
+    import io
+
+    from fhir_server.api.access_log import ACCESS_LOG, LineBatches
+
+    class Spied(LineBatches):
+        FLUSH_SECONDS = 3600.0
+        direct = 0
+
+        def add_line(self, line):
+            Spied.direct += 1
+            super().add_line(line)
+
+    stream = io.StringIO()
+    handler = Spied(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    monkeypatch.setattr(ACCESS_LOG, "propagate", False)
+    monkeypatch.setattr(ACCESS_LOG, "filters", [])
+    monkeypatch.setattr(ACCESS_LOG, "level", logging.INFO)
+    monkeypatch.setattr(ACCESS_LOG, "handlers", [])
+    return stream, handler, ACCESS_LOG
+
+
+def _only(handler, logger) -> None:
+    """The served handler alone (pytest's log capture adds its handlers to the logger during the test)."""
+    logger.handlers[:] = [handler]
+
+
+def test_the_served_access_log_takes_each_line_without_a_record_and_writes_it_whole(system, served_access_log):
+    stream, handler, logger = served_access_log
+    _only(handler, logger)
+    system.get("Patient?family=Martin", headers={"X-Request-Id": "direct-1"})
+    handler.flush()
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert (line["request_id"], line["method"], line["status"], line["interaction"]) == \
+        ("direct-1", "GET", 200, "search-type")
+    assert type(handler).direct == 1 and "Martin" not in stream.getvalue()
+
+
+def test_an_access_log_with_a_filter_or_another_format_goes_through_logging(system, served_access_log):
+    stream, handler, logger = served_access_log
+    _only(handler, logger)
+    logger.filters = [lambda record: False]                  # an application's filter drops every line
+    system.get("Patient?family=Martin")
+    logger.filters = []
+    handler.setFormatter(logging.Formatter("access %(message)s"))
+    system.get("Patient?family=Martin", headers={"X-Request-Id": "formatted-1"})
+    handler.flush()
+    [text] = stream.getvalue().splitlines()
+    assert text.startswith("access {") and json.loads(text[len("access "):])["request_id"] == "formatted-1"
+    assert type(handler).direct == 0

@@ -369,3 +369,14 @@ def test_patient_compartment_paging_links_stay_in_the_compartment(system):
         url = nxt[0].split("/fhir/", 1)[1] if nxt else None
         assert url is None or url.startswith(f"Patient/{mine}/DocumentReference?")
     assert sorted(seen) == sorted(docs)
+
+
+def test_each_host_and_scheme_gets_links_of_its_own(system, app, monkeypatch):
+    """Without DMP_FHIR_BASE_URL the FHIR base comes from the request: remembered per host, never another's."""
+    monkeypatch.setattr(app.state.settings, "base_url", None)
+
+    def self_link(root: str) -> str:
+        bundle = system.client.get(f"{root}/fhir/Patient?family=Martin", headers=system.headers()).json()
+        return next(link["url"] for link in bundle["link"] if link["relation"] == "self")
+    for root in ("http://testserver", "http://ehr.example:8443", "https://ehr.example:8443", "http://testserver"):
+        assert self_link(root) == f"{root}/fhir/Patient?family=Martin"
