@@ -452,6 +452,29 @@ def client() -> mongomock.MongoClient:
     return mongomock.MongoClient(tz_aware=True, _store=IndexedServerStore())
 
 
+_NOT_POINT = object()
+
+
+def _point_read(collection, filter, args: tuple, kwargs: dict):
+    """find_one({"_id": id}) with no projection or a top-level one (a read, the policy's look at a document): the
+    stored document itself is the only candidate, so it is looked up and copied as the cursor would copy it,
+    without a cursor. _NOT_POINT for any other call."""
+    store = collection._store
+    if type(filter) is not dict or len(filter) != 1 or type(filter.get("_id")) is not str \
+            or not isinstance(store, IndexedCollectionStore) or not collection.codec_options.tz_aware:
+        return _NOT_POINT
+    projection = args[0] if args else kwargs.get("projection")
+    if len(args) > 1 or kwargs.get("session") is not None or any(k not in ("projection", "session") for k in kwargs):
+        return _NOT_POINT
+    plain = None if projection is None else _top_level(projection)
+    if projection is not None and plain is None:
+        return _NOT_POINT
+    doc = store._documents.get(filter["_id"])
+    if doc is None:
+        return None
+    return _returned(doc) if plain is None else _projected(doc, *plain)
+
+
 _installed = False
 
 
@@ -493,6 +516,12 @@ def install() -> None:
             store.index(existing_document)
             store.version += 1
 
+    plain_find_one = Collection.find_one
+
+    def find_one(self, filter=None, *args, **kwargs):
+        found = _point_read(self, filter, args, kwargs)
+        return plain_find_one(self, filter, *args, **kwargs) if found is _NOT_POINT else found
+
     plain_insert = Collection._insert
 
     def insert(self, data, session=None, ordered=True):
@@ -506,6 +535,7 @@ def install() -> None:
     Collection._iter_documents = iter_documents
     Collection._apply_update_document = apply_update_document
     Collection.find = find
+    Collection.find_one = find_one
     helpers.patch_datetime_awareness_in_document = _patched
     Database = mongomock.database.Database
     plain_getitem = Database.__getitem__
