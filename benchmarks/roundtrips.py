@@ -34,7 +34,7 @@ from fhir_server.synthetic import load_generated  # noqa: E402
 READS = {"read", "read_doc", "vread", "find_raw"}
 LISTS = {"find", "history"}
 COUNTS = {"count", "count_history"}
-WRITES = {"write", "insert", "replace_raw", "purge"}
+WRITES = {"write", "insert", "insert_many", "replace_raw", "purge"}
 PATIENT = "syn-pat-7"
 GP = Actor(reference="Practitioner/syn-gp-0", scopes=(Scope("user", "*", "cruds"),))
 

@@ -108,21 +108,33 @@ class AuditWriter:
         keys = sorted({p.key for p in queue})
         uow.on_end.append(self._locks.hold(keys))
         uow.on_abort.append(lambda: self._forget(keys))
-        for pending in queue:
-            self._insert(pending, uow)
+        self._insert(queue, uow)
 
-    def _insert(self, pending: _Pending, uow: UnitOfWork) -> None:
+    def _insert(self, pending: list[_Pending], uow: UnitOfWork) -> None:
+        """The unit's traces in one insert (one round-trip, however many patients it touched). When another process
+        extended a chain meanwhile, the traces stored before that one stay; that chain's head is read again and the
+        rest built again on it."""
         for _ in range(ATTEMPTS):
-            seq, previous = self._head(pending.key)
-            doc = self._document(pending, seq + 1, previous)
+            docs, heads = [], {}
+            for trace in pending:
+                seq, previous = heads.get(trace.key) or self._head(trace.key)
+                doc = self._document(trace, seq + 1, previous)
+                heads[trace.key] = (seq + 1, doc["_chain"]["hash"])
+                docs.append(doc)
             try:
-                self.store.insert(COLLECTION, doc, uow, handed_over=True)
-            except Conflict:
-                self._forget([pending.key])      # another process appended: read this head again
+                self.store.insert_many(COLLECTION, docs, uow, handed_over=True)
+            except Conflict as conflict:
+                self._advance(docs[:conflict.stored])
+                self._forget([pending[conflict.stored].key])
+                pending = pending[conflict.stored:]
                 continue
-            self._heads[pending.key] = (seq + 1, doc["_chain"]["hash"])
+            self._advance(docs)
             return
         raise ServiceUnavailable("the access trace could not be written: the request is refused")
+
+    def _advance(self, docs: list[dict]) -> None:
+        for doc in docs:
+            self._heads[doc["_chain"]["key"]] = (doc["_chain"]["seq"], doc["_chain"]["hash"])
 
     def _forget(self, keys: list[str]) -> None:
         """A rolled-back unit took its traces with it, or another process appended: re-read these heads."""

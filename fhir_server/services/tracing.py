@@ -34,13 +34,21 @@ def write(ctx: Context, trace: Trace) -> None:
     leaves), so that reading one's own traces cannot tell a hidden resource from an absent one."""
     if ctx.audit is None:
         return
+    if ctx.uow is None:     # a read: its traces get a unit of their own, all stored in one insert or none
+        with ctx.store.unit_of_work() as uow:
+            _append_all(ctx, trace, uow)
+    else:
+        _append_all(ctx, trace, ctx.uow)
+
+
+def _append_all(ctx: Context, trace: Trace, uow) -> None:
     for pid in list(trace.touched) or [""]:
-        _append(ctx, trace, pid, agent_view=not trace.hidden)
+        _append(ctx, trace, pid, uow, agent_view=not trace.hidden)
     if trace.hidden:
-        _append(ctx, with_fields(trace, touched={}, refused=False, hidden=False), "", agent_view=True)
+        _append(ctx, with_fields(trace, touched={}, refused=False, hidden=False), "", uow, agent_view=True)
 
 
-def _append(ctx: Context, trace: Trace, pid: str, *, agent_view: bool) -> None:
+def _append(ctx: Context, trace: Trace, pid: str, uow, *, agent_view: bool) -> None:
     event = audit_event(trace, ctx.actor, pid, trace.touched.get(pid, []), ctx.now, ctx.request_id,
                         instant(ctx.now))
     acl = {"patients": [pid] if pid else [], "agent": ctx.actor.reference, "docs": trace.documents(pid)}
@@ -48,4 +56,4 @@ def _append(ctx: Context, trace: Trace, pid: str, *, agent_view: bool) -> None:
         acl["org"] = ctx.actor.organization     # the establishment the trace names (rule 7: audit_scope)
     if not agent_view:
         acl["agent_hidden"] = True
-    ctx.audit.append(event, acl, ctx.now, ctx.uow)
+    ctx.audit.append(event, acl, ctx.now, uow)

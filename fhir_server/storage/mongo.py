@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Callable, Iterator
 
 import pymongo
-from pymongo.errors import DuplicateKeyError, ExecutionTimeout, OperationFailure, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, ExecutionTimeout, OperationFailure, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -56,6 +56,12 @@ HISTORY_INDEXES = [
     [("type", 1), ("lu", -1), ("_id", -1)],
     [("lu", -1), ("_id", -1)],
 ]
+
+
+def _taken(collection: str, docs: list[dict], stored: int) -> Conflict:
+    conflict = Conflict(f"{collection} key {docs[stored].get('_id')} already taken")
+    conflict.stored = stored
+    return conflict
 
 
 def now_ms() -> datetime:
@@ -369,20 +375,39 @@ class MongoStore:
             uow.undo.pop()()
 
     def insert(self, collection: str, doc: dict, uow: UnitOfWork | None = None, *, handed_over: bool = False) -> None:
-        """Insert a server document (audit trace, conditional key); DuplicateKeyError → Conflict. `handed_over`:
-        the caller never touches `doc` again, so the embedded store may keep it rather than a copy."""
+        """Insert a server document (audit trace, conditional key); DuplicateKeyError → Conflict."""
+        self.insert_many(collection, [doc], uow, handed_over=handed_over)
+
+    def insert_many(self, collection: str, docs: list[dict], uow: UnitOfWork | None = None, *,
+                    handed_over: bool = False) -> None:
+        """Insert server documents in order, in one round-trip. The first whose key is taken stops the rest: a
+        Conflict whose `stored` counts the documents inserted before it (they stay, undone with the unit).
+        `handed_over`: the caller never touches the documents again, so the embedded store may keep them rather
+        than copies."""
         coll = self.db[collection]
+        session = uow.session if uow else None
+        stored = 0
         with self._guard():
             try:
                 if handed_over and self.embedded:
                     from .embedded import insert_handed_over
-                    insert_handed_over(coll, doc)
+                    for doc in docs:
+                        insert_handed_over(coll, doc)
+                        stored += 1
                 else:
-                    coll.insert_one(doc, session=uow.session if uow else None)
+                    coll.insert_many(docs, ordered=True, session=session)
+                    stored = len(docs)
             except DuplicateKeyError as e:
-                raise Conflict(f"{collection} key {doc.get('_id')} already taken") from e
-            if uow is not None:
-                uow.undo.append(lambda: coll.delete_one({"_id": doc["_id"]}))
+                raise _taken(collection, docs, stored) from e
+            except BulkWriteError as e:
+                errors = e.details.get("writeErrors") or []
+                stored = errors[0].get("index", 0) if errors else e.details.get("nInserted", 0)
+                if errors and errors[0].get("code") == 11000:
+                    raise _taken(collection, docs, stored) from e
+                raise                             # not a taken key: _guard says what the store's failure is
+            finally:
+                if uow is not None:
+                    uow.undo += [lambda d=doc: coll.delete_one({"_id": d["_id"]}) for doc in docs[:stored]]
 
     def replace_raw(self, collection: str, filter: dict, doc: dict, uow: UnitOfWork | None = None) -> bool:
         """Compare-and-set replace of a server document; True when the filter matched."""

@@ -26,9 +26,9 @@ def audit_down(request, app, store, monkeypatch):
     if request.param == "writer":
         monkeypatch.setattr(app.state.audit, "append", refuse)
     else:
-        insert = store.insert
-        monkeypatch.setattr(store, "insert", lambda collection, doc, uow=None, **kwargs:
-                            refuse() if collection == COLLECTION else insert(collection, doc, uow, **kwargs))
+        insert_many = store.insert_many
+        monkeypatch.setattr(store, "insert_many", lambda collection, docs, uow=None, **kwargs:
+                            refuse() if collection == COLLECTION else insert_many(collection, docs, uow, **kwargs))
     return request.param
 
 
@@ -101,14 +101,14 @@ def test_a_refusal_whose_trace_fails_is_503_not_403(seeded, as_actor, audit_down
 def test_database_error_on_the_trace_insert_is_503(seeded, as_actor, monkeypatch):
     """A driver failure (not a ServiceUnavailable raised by our code) maps to 503 as well."""
     collection_class = type(seeded.db[COLLECTION])
-    insert_one = collection_class.insert_one
+    insert_many = collection_class.insert_many
 
-    def failing(self, document, *args, **kwargs):
+    def failing(self, documents, *args, **kwargs):
         if self.name == COLLECTION:
             raise AutoReconnect("connection lost")
-        return insert_one(self, document, *args, **kwargs)
-    monkeypatch.setattr(collection_class, "insert_one", failing)
-    handed_over = embedded.insert_handed_over    # the embedded store keeps a trace without insert_one
+        return insert_many(self, documents, *args, **kwargs)
+    monkeypatch.setattr(collection_class, "insert_many", failing)
+    handed_over = embedded.insert_handed_over    # the embedded store keeps a trace without insert_many
 
     def failing_handed_over(collection, document):
         if collection.name == COLLECTION:
@@ -123,7 +123,7 @@ def test_chain_is_intact_once_the_audit_store_is_back(seeded, app, as_actor, mon
     api = as_actor("Practitioner/pra-isabelle-moreau")
     send(api, "GET", "Patient/pat-david-cohen")
     with monkeypatch.context() as m:
-        m.setattr(seeded, "insert", lambda *a, **k: (_ for _ in ()).throw(ServiceUnavailable("down")))
+        m.setattr(seeded, "insert_many", lambda *a, **k: (_ for _ in ()).throw(ServiceUnavailable("down")))
         failed, _ = send(api, "POST", "Observation", weight("pat-david-cohen"))
         assert failed.status_code == 503
     response, _ = send(api, "POST", "Observation", weight("pat-david-cohen"))
