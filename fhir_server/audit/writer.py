@@ -1,7 +1,7 @@
-"""Appending traces: one insert per trace, chained per patient.
+"""Appending traces: chained per patient, one insert for all the traces of a unit of work.
 
 A trace is never written on its own: it is queued on a unit of work (the write's, or a unit opened for
-it) and stored as the unit's last writes, under the locks of the chains it extends, taken in key order
+a read's traces) and stored with the unit's last writes, in one insert, under the locks of the chains it extends, taken in key order
 and held until the unit has committed or rolled back (storage/CONCURRENCY.md gives the one lock order).
 So a chain never links to a trace that a rollback takes away, and unrelated patients never wait for
 each other. The chain head is cached in memory and re-read only when another process got there first,
@@ -113,8 +113,9 @@ class AuditWriter:
     def _insert(self, pending: list[_Pending], uow: UnitOfWork) -> None:
         """The unit's traces in one insert (one round-trip, however many patients it touched). When another process
         extended a chain meanwhile, the traces stored before that one stay; that chain's head is read again and the
-        rest built again on it."""
-        for _ in range(ATTEMPTS):
+        rest built again on it. Each trace meets a moved head at most ATTEMPTS times in a row."""
+        misses = 0
+        while True:
             docs, heads = [], {}
             for trace in pending:
                 seq, previous = heads.get(trace.key) or self._head(trace.key)
@@ -124,6 +125,9 @@ class AuditWriter:
             try:
                 self.store.insert_many(COLLECTION, docs, uow, handed_over=True)
             except Conflict as conflict:
+                misses = 1 if conflict.stored else misses + 1     # some stored: the next trace's first miss
+                if misses >= ATTEMPTS:
+                    break
                 self._advance(docs[:conflict.stored])
                 self._forget([pending[conflict.stored].key])
                 pending = pending[conflict.stored:]
