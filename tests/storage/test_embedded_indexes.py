@@ -155,23 +155,25 @@ INSERTED = [
 ]
 
 
-def _insert_outcome(coll, doc: dict):
+def _insert_outcome(coll, doc: dict, insert=lambda coll, doc: coll.insert_one(doc)):
     mine = dict(doc)
     try:
-        coll.insert_one(mine)
+        insert(coll, mine)
     except Exception as error:  # noqa: BLE001 - the kind of refusal is what is compared
         return type(error).__name__, None, None
     stored = coll.find_one({"_id": mine["_id"]})
     return "stored", type(mine["_id"]).__name__, (_types(stored), stored if "no-id" not in doc else None)
 
 
-def test_inserts_store_and_refuse_exactly_what_mongomocks_insert_does():
+@pytest.mark.parametrize("insert", [lambda coll, doc: coll.insert_one(doc), embedded.insert_handed_over],
+                         ids=["insert_one", "handed_over"])
+def test_inserts_store_and_refuse_exactly_what_mongomocks_insert_does(insert):
     plain = mongomock.MongoClient(tz_aware=True)["db"]["ins"]
     indexed = embedded.client()["db"]["ins"]
     for coll in (plain, indexed):
         coll.create_index([("x", 1)], unique=True)
-    for doc in INSERTED:
-        assert _insert_outcome(indexed, doc) == _insert_outcome(plain, doc), doc
+    for doc in INSERTED + [{"_id": "unique-x", "x": 1}]:      # x: 1 is taken by the composite-id document
+        assert _insert_outcome(indexed, doc, insert) == _insert_outcome(plain, doc), doc
     assert indexed.count_documents({}) == plain.count_documents({})
 
 
@@ -186,26 +188,6 @@ def test_a_plain_insert_is_the_stores_own_copy_and_the_rest_is_mongomocks(monkey
     assert indexed.find_one({"_id": "a"})["res"] == {"name": [{"given": ["x"]}]}
     indexed.insert_one({"_id": "b", "t": (1, 2)})
     assert taken == ["a", "b"] and indexed.find_one({"_id": "b"})["t"] == [1, 2]     # b: stored by mongomock
-
-
-def _handed_over_outcome(coll, doc: dict):
-    mine = dict(doc)
-    try:
-        embedded.insert_handed_over(coll, mine)
-    except Exception as error:  # noqa: BLE001 - the kind of refusal is what is compared
-        return type(error).__name__, None, None
-    stored = coll.find_one({"_id": mine["_id"]})
-    return "stored", type(mine["_id"]).__name__, (_types(stored), stored if "no-id" not in doc else None)
-
-
-def test_a_handed_over_insert_stores_and_refuses_what_mongomocks_insert_does():
-    plain = mongomock.MongoClient(tz_aware=True)["db"]["ins"]
-    indexed = embedded.client()["db"]["ins"]
-    for coll in (plain, indexed):
-        coll.create_index([("x", 1)], unique=True)
-    for doc in INSERTED + [{"_id": "unique-x", "x": 1}]:      # x: 1 is taken by the composite-id document
-        assert _handed_over_outcome(indexed, doc) == _insert_outcome(plain, doc), doc
-    assert indexed.count_documents({}) == plain.count_documents({})
 
 
 def test_a_handed_over_document_is_kept_itself_and_answers_are_copies():
