@@ -374,9 +374,9 @@ class MongoStore:
         if uow.session is None and uow.undo:
             uow.undo.pop()()
 
-    def insert(self, collection: str, doc: dict, uow: UnitOfWork | None = None, *, handed_over: bool = False) -> None:
-        """Insert a server document (audit trace, conditional key); DuplicateKeyError → Conflict."""
-        self.insert_many(collection, [doc], uow, handed_over=handed_over)
+    def insert(self, collection: str, doc: dict, uow: UnitOfWork | None = None) -> None:
+        """Insert a server document (conditional key, notice); DuplicateKeyError → Conflict."""
+        self.insert_many(collection, [doc], uow)
 
     def insert_many(self, collection: str, docs: list[dict], uow: UnitOfWork | None = None, *,
                     handed_over: bool = False) -> None:
