@@ -4,8 +4,8 @@ A trace is never written on its own: it is queued on a unit of work (the write's
 a read's traces) and stored with the unit's last writes, in one insert, under the locks of the chains
 it extends, taken in key order and held until the unit has committed or rolled back
 (storage/CONCURRENCY.md gives the one lock order). So a chain never links to a trace that a rollback
-takes away, and unrelated patients never wait for each other. The chain head is cached in memory and re-read only when another process got there first,
-which the unique (chain, seq) index reveals.
+takes away, and unrelated patients never wait for each other. The chain head is cached in memory and
+re-read only when another process got there first, which the unique (chain, seq) index reveals.
 """
 
 from __future__ import annotations
