@@ -28,6 +28,11 @@ class Node(NamedTuple):
     fhir_type: str | None = None
 
 
+def _node(value: Any, fhir_type: str | None) -> Node:
+    """Node(value, fhir_type) without NamedTuple's Python-level constructor (half the cost)."""
+    return tuple.__new__(Node, (value, fhir_type))
+
+
 Evaluator = Callable[[dict], list[Node]]
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -92,23 +97,26 @@ _PRIMITIVE_CHOICES = {
 }
 
 
-def _walk(resource: dict, names: tuple[str, ...]) -> list:
-    """The values at a path of plain element names, through arrays: what `_Step("child", name).apply`
-    gives step after step, without a Node per intermediate value."""
+def _walk(resource: dict, steps: tuple["_Step", ...]) -> list:
+    """The values a path of plain element names and filters reaches, through arrays: what `_Step.apply` gives
+    step after step, without a Node per intermediate value (every write extracts dozens of paths)."""
     values = [resource]
-    for name in names:
-        following = []
-        for value in values:
-            if isinstance(value, dict):
-                found = value.get(name)
-                if found is not None:
-                    if isinstance(found, list):
-                        following.extend(found)
-                    else:
-                        following.append(found)
-        if not following:
-            return following
-        values = following
+    for step in steps:
+        if step.kind == "child":
+            name, following = step.a, []
+            for value in values:
+                if isinstance(value, dict):
+                    found = value.get(name)
+                    if found is not None:
+                        if isinstance(found, list):
+                            following.extend(found)
+                        else:
+                            following.append(found)
+            values = following
+        else:
+            values = [value for value in values if step.keeps(value)]
+        if not values:
+            break
     return values
 
 
@@ -217,12 +225,12 @@ class CompiledExpression:
 
     def __call__(self, resource: dict) -> list[Node]:
         out: list[Node] = []
-        for (_, steps), names in zip(self.simple, self._plain_names):
+        for (_, steps), walked in zip(self.simple, self._walked):
             first = steps[0] if steps else None
             if first is not None and first.kind == "child" and first.a not in resource and first.a not in _CHOICES:
                 continue            # most parameters have no value in a given resource: skip cheaply
-            if names is not None:
-                out.extend(Node(v) for v in _walk(resource, names))
+            if walked:
+                out.extend([_node(value, None) for value in _walk(resource, steps)])
                 continue
             nodes = [Node(resource)]
             for step in steps:
@@ -235,11 +243,11 @@ class CompiledExpression:
         return out
 
     @cached_property
-    def _plain_names(self) -> tuple[tuple[str, ...] | None, ...]:
-        """For each simple path made of child steps only, none of them a choice element, its element names:
-        those are walked over the JSON values directly (every write extracts dozens of them)."""
-        return tuple(tuple(s.a for s in steps) if steps and all(s.kind == "child" and s.a not in _CHOICES
-                                                                for s in steps) else None
+    def _walked(self) -> tuple[bool, ...]:
+        """For each simple path, whether it is walked over the JSON values directly: child steps none of which is
+        a choice element, and resolve or where filters (a cast, or a choice, needs the Nodes' types)."""
+        return tuple(bool(steps) and all(s.kind in ("resolve", "where") or (s.kind == "child" and s.a not in _CHOICES)
+                                         for s in steps)
                      for _, steps in self.simple)
 
     def element_paths(self, resource_type: str) -> list[str]:

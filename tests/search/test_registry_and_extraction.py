@@ -116,3 +116,45 @@ def test_observation_choice_values_and_composites():
 def test_deceased_is_a_boolean_token():
     assert "true" in extract_index({"resourceType": "Patient", "id": "p", "deceasedDateTime": "2020"})["deceased"]["t"]
     assert "false" in extract_index({"resourceType": "Patient", "id": "p"})["deceased"]["t"]
+
+
+def _resources_of_every_kind() -> list[dict]:
+    """The seed's resources, the IG's examples and two AuditEvents as the audit writer builds them."""
+    from fhir_server.audit.balp import Trace, audit_event
+    from fhir_server.auth.actor import Actor
+
+    seed = Path(__file__).resolve().parents[2] / "seed_data"
+    found = [e["resource"] for f in sorted(seed.glob("*.json")) for e in json.loads(f.read_text()).get("entry", [])]
+    for f in sorted(IG.glob("*.json")):
+        example = json.loads(f.read_text())
+        found += [e["resource"] for e in example.get("entry", []) if "resource" in e] or [example]
+    trace = Trace(kind="read", resource_type="DocumentReference", touched={"p1": ["DocumentReference/d1"]})
+    actor = Actor(reference="Practitioner/pr1", organization="Organization/o1")
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    found.append(audit_event(trace, actor, "p1", ["DocumentReference/d1"], now, "req-1", "2026-01-02T03:04:05Z"))
+    found.append(audit_event(trace, actor, "", [], now, "req-2", "2026-01-02T03:04:05Z"))
+    return found
+
+
+def test_walked_paths_give_what_the_step_by_step_evaluation_gives():
+    """The fast walk over JSON values (child steps and resolve/where filters) against `_Step.apply` on Nodes, for
+    every parameter of every type on resources of every kind, values present and absent."""
+    from fhir_server.search.expressions import Node
+
+    resources = _resources_of_every_kind()
+    assert {"DocumentReference", "Patient", "AuditEvent"} <= {r.get("resourceType") for r in resources}
+    compared = 0
+    for resource in resources:
+        for indexer in registry().indexers(resource.get("resourceType", "")):
+            expression = indexer.expression
+            for (_, steps), walked in zip(expression.simple, expression._walked):
+                if not walked:
+                    continue
+                nodes = [Node(resource)]
+                for step in steps:
+                    nodes = step.apply(nodes)
+                fast = [node for node in expression.__class__((("", steps),), ())(resource)]
+                assert fast == nodes, (resource.get("id"), indexer.param.code, steps)
+                assert all(type(node) is Node for node in fast)
+                compared += bool(nodes)
+    assert compared > 500        # the comparison met values, not only absences

@@ -106,7 +106,8 @@ def _ranges(node: Node) -> list[tuple[datetime, datetime]]:
 
 
 def extract(nodes: list[Node], ctx: ExtractContext) -> dict | None:
-    ranges = sorted({r for n in nodes for r in _ranges(n)})
+    # one value (an instant, a recorded date: most of them) has at most one range: nothing to merge or order
+    ranges = _ranges(nodes[0]) if len(nodes) == 1 else sorted({r for n in nodes for r in _ranges(n)})
     if not ranges:
         return None
     return {"r": [{"lo": lo, "hi": hi} for lo, hi in ranges], "s": ranges[0][0]}
