@@ -21,6 +21,7 @@ from ..search.index import IndexMemo, extract_index
 from ..storage.mongo import MongoStore, UnitOfWork
 from .balp import VARYING
 from .chain import GENESIS, SYSTEM_CHAIN, BrokenLink, link_hash, verify_chain
+from .shared_parts import SharedParts
 
 COLLECTION = "AuditEvent"
 CHAIN_INDEX = [("_chain.key", 1), ("_chain.seq", 1)]
@@ -37,6 +38,7 @@ class _Pending:
     acl: dict
     recorded: datetime
     id: str
+    shared: list          # parts of `resource` held once for every trace (SharedParts)
 
 
 class ChainLocks:
@@ -81,6 +83,7 @@ class AuditWriter:
         self._heads_loaded = False
         self._loading = threading.Lock()
         self._index_memo = IndexMemo(varying=VARYING)
+        self._shared_parts = SharedParts(varying=VARYING)
         if not store.embedded:
             # other processes append too: the unique key tells a writer its cached head is stale.
             # (The embedded store lives in one process under one lock, and mongomock scans on unique inserts.)
@@ -88,11 +91,13 @@ class AuditWriter:
 
     def append(self, resource: dict, acl: dict, recorded: datetime, uow: UnitOfWork | None = None) -> str:
         """Queue one AuditEvent on `uow` (or store it now in a unit of its own); its chain is the patient's
-        (or the system chain). Returns its id."""
+        (or the system chain). Returns its id. `resource` is the writer's from now on (parts of it are replaced by
+        the equal ones earlier traces hold)."""
         if uow is None:
             with self.store.unit_of_work() as own:
                 return self.append(resource, acl, recorded, own)
-        pending = _Pending((acl.get("patients") or [SYSTEM_CHAIN])[0], resource, acl, recorded, str(uuid.uuid4()))
+        pending = _Pending((acl.get("patients") or [SYSTEM_CHAIN])[0], resource, acl, recorded, str(uuid.uuid4()),
+                           self._shared_parts.share(resource))
         queue = self._queue_of(uow)
         queue.append(pending)
         return pending.id
@@ -116,14 +121,15 @@ class AuditWriter:
         rest built again on it. Each trace meets a moved head at most ATTEMPTS times in a row."""
         misses = 0
         while True:
-            docs, heads = [], {}
+            docs, reused, heads = [], [], {}
             for trace in pending:
                 seq, previous = heads.get(trace.key) or self._head(trace.key)
-                doc = self._document(trace, seq + 1, previous)
+                doc, shared = self._document(trace, seq + 1, previous)
                 heads[trace.key] = (seq + 1, doc["_chain"]["hash"])
                 docs.append(doc)
+                reused.append(shared)
             try:
-                self.store.insert_many(COLLECTION, docs, uow, handed_over=True)
+                self.store.insert_many(COLLECTION, docs, uow, handed_over=True, reused=reused)
             except Conflict as conflict:
                 misses = 1 if conflict.stored else misses + 1     # some stored: the next trace's first miss
                 if misses >= ATTEMPTS:
@@ -175,13 +181,16 @@ class AuditWriter:
                     self._heads[chain["key"]] = (chain["seq"], chain["hash"])
             self._heads_loaded = True
 
-    def _document(self, pending: _Pending, seq: int, previous: str) -> dict:
+    def _document(self, pending: _Pending, seq: int, previous: str) -> tuple[dict, list]:
+        """The stored trace, and the parts of it that other traces share (its own and its index values)."""
         resource, key = pending.resource, pending.key
         res = {**resource, "id": pending.id, "meta": {**resource.get("meta", {}), "versionId": "1",
                                                       "lastUpdated": resource["recorded"]}}
         chain = {"key": key, "seq": seq, "prev": previous, "hash": link_hash(res, pending.acl, key, seq, previous)}
-        return {"_id": pending.id, "v": 1, "lu": pending.recorded, "deleted": False, "res": res,
-                "_idx": extract_index(res, memo=self._index_memo), "_acl": pending.acl, "_chain": chain}
+        shared = list(pending.shared)
+        idx = extract_index(res, memo=self._index_memo, shared=shared)
+        return {"_id": pending.id, "v": 1, "lu": pending.recorded, "deleted": False, "res": res, "_idx": idx,
+                "_acl": pending.acl, "_chain": chain}, shared
 
 
 def verify(store: MongoStore) -> tuple[int, list[BrokenLink]]:

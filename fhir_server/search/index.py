@@ -16,11 +16,13 @@ from fhir_server.search.expressions import _CHOICES
 from fhir_server.search.registry import Indexer, registry
 
 
-def extract_index(resource: dict, *, base_url: str | None = None, memo: "IndexMemo | None" = None) -> dict:
+def extract_index(resource: dict, *, base_url: str | None = None, memo: "IndexMemo | None" = None,
+                  shared: list | None = None) -> dict:
     """The `_idx` subdocument for `resource` (a dict as stored, with id and meta set). With `memo`, values are
-    shared with earlier calls: the caller stores them (the store copies or encodes) and never changes them."""
+    shared with earlier calls (and listed in `shared`): the caller stores them (the store copies or encodes, or
+    keeps them) and never changes them."""
     if memo is not None:
-        return memo.extract(resource, base_url)
+        return memo.extract(resource, base_url, shared)
     idx: dict = {}
     for indexer in _indexers(resource.get("resourceType", ""), base_url):
         value = indexer.extract(resource)
@@ -50,12 +52,13 @@ class IndexMemo:
 
     def __init__(self, varying: tuple[str, ...]):
         self._varying = tuple(tuple(path.split(".")) for path in varying)
-        self._left_out = _tree(self._varying)
+        self._left_out = place_tree(self._varying)
         self._rests: dict[tuple, dict] = {}              # (type, base_url, encoded rest) -> the others' values
         self._split: dict[tuple, tuple[list[Indexer], frozenset[str]]] = {}
         self._lock = threading.Lock()
 
-    def extract(self, resource: dict, base_url: str | None = None) -> dict:
+    def extract(self, resource: dict, base_url: str | None = None, shared: list | None = None) -> dict:
+        """The index values; those remembered from an earlier resource (the same objects) are added to `shared`."""
         resource_type = resource.get("resourceType", "")
         evaluated, varying_codes = self._split_of(resource_type, base_url)
         try:
@@ -71,6 +74,8 @@ class IndexMemo:
                 self._rests[key] = {code: value for code, value in idx.items() if code not in varying_codes}
             return idx
         idx = dict(known)
+        if shared is not None:
+            shared.extend(known.values())
         for indexer in evaluated:
             value = indexer.extract(resource)
             if value is not None:
@@ -112,7 +117,7 @@ def _overlap(path: tuple[str, ...], place: tuple[str, ...]) -> bool:
     return all(a == b or (a in _CHOICES and b.startswith(a)) for a, b in zip(path, place))
 
 
-def _tree(places: tuple[tuple[str, ...], ...]) -> dict:
+def place_tree(places: tuple[tuple[str, ...], ...]) -> dict:
     """Element paths as nested dicts: {"meta": {"lastUpdated": None}, "id": None}, None marking what is left out."""
     tree: dict = {}
     for place in places:

@@ -48,6 +48,7 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
         self._fields: dict[str, dict] = {}          # field path -> value -> set of _id
         self._anywhere: dict[str, set] = {}         # field path -> _ids whose value cannot be hashed
         self.shared: set = set()                    # _ids of documents stored as handed over (insert_handed_over)
+        self.checked: dict[int, object] = {}        # id -> container checked as plain once (insert_handed_over)
         self.version = 0                            # counts the changes: what was read at a version still holds
 
     # -- maintenance ----------------------------------------------------------------------------
@@ -381,9 +382,10 @@ def _plain_insert(collection, data: dict):
     return object_id
 
 
-def _plain_in_place(value) -> None:
+def _plain_in_place(value, checked: dict) -> None:
     """_plain_stored's checks on a document kept as it is: raises _NotPlain where _plain_stored would, and makes
-    its datetimes what mongomock stores (naive UTC, milliseconds) in place."""
+    its datetimes what mongomock stores (naive UTC, milliseconds) in place. Containers in `checked` passed these
+    checks in an earlier document and are not walked again."""
     kind = type(value)
     if kind is dict:
         for key, item in value.items():
@@ -392,14 +394,14 @@ def _plain_in_place(value) -> None:
             if type(item) is not str:
                 if type(item) is datetime:
                     value[key] = _patched(item)      # an existing key: the dict does not change size
-                else:
-                    _plain_in_place(item)
+                elif id(item) not in checked:
+                    _plain_in_place(item, checked)
     elif kind is list:
         for position, item in enumerate(value):
             if type(item) is datetime:
                 value[position] = _patched(item)
-            elif type(item) is not str:
-                _plain_in_place(item)
+            elif type(item) is not str and id(item) not in checked:
+                _plain_in_place(item, checked)
     elif kind is int:
         if value not in _INT64:
             raise _NotPlain
@@ -407,24 +409,32 @@ def _plain_in_place(value) -> None:
         raise _NotPlain
 
 
-def insert_handed_over(collection, data: dict):
+# containers checked as plain and handed over again and again (insert_handed_over's `reused`), held so that their
+# ids stay theirs; a bound, then they are checked once more
+MAX_CHECKED = 20_000
+
+
+def insert_handed_over(collection, data: dict, reused=()):
     """Store `data` itself, not a copy: for a caller that hands a plain document over and never touches it again
-    (the audit writer, whose traces share the index values it memoises with one another). Checked as the plain
-    insert checks; any other document goes through insert_one. Stored documents are only ever changed in place
-    by an update, which first gives the document subtrees of its own (`shared`, install's apply_update_document),
-    and every answer is a copy: sharing stays invisible."""
+    (the audit writer, whose traces share the index values it memoises and the parts they have in common).
+    Checked as the plain insert checks; any other document goes through insert_one. Stored documents are only ever
+    changed in place by an update, which first gives the document subtrees of its own (`shared`, install's
+    apply_update_document), and every answer is a copy: sharing stays invisible.
+    `reused`: containers inside `data` that the caller will hand over again in later documents, never changed:
+    once checked here they are not walked again."""
     store = collection._store
     object_id = data.get("_id")
     plain = type(data) is dict and isinstance(store, IndexedCollectionStore) and type(object_id) is str \
         and collection.codec_options.tz_aware and not any(type(k) is str and k.startswith("$") for k in data)
     if plain:
         try:
-            _plain_in_place(data)
+            _plain_in_place(data, store.checked)
             plain = len(orjson.dumps(data)) <= _PLAIN_JSON_BYTES
         except (_NotPlain, TypeError, orjson.JSONEncodeError):
             plain = False
     if not plain:
         return collection.insert_one(data).inserted_id
+    _checked(store, reused)
     if object_id in store:
         raise mongomock.DuplicateKeyError("E11000 Duplicate Key Error", 11000)
     store[object_id] = data
@@ -435,6 +445,14 @@ def insert_handed_over(collection, data: dict):
         raise
     store.shared.add(object_id)
     return object_id
+
+
+def _checked(store: "IndexedCollectionStore", containers) -> None:
+    if len(store.checked) + len(containers) > MAX_CHECKED:
+        store.checked.clear()
+    for container in containers:
+        if type(container) in (dict, list):
+            store.checked[id(container)] = container
 
 
 def _private(value):

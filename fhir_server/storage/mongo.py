@@ -379,11 +379,12 @@ class MongoStore:
         self.insert_many(collection, [doc], uow)
 
     def insert_many(self, collection: str, docs: list[dict], uow: UnitOfWork | None = None, *,
-                    handed_over: bool = False) -> None:
+                    handed_over: bool = False, reused: list | None = None) -> None:
         """Insert server documents in order, in one round-trip. The first whose key is taken stops the rest: a
         Conflict whose `stored` counts the documents inserted before it (they stay, undone with the unit).
         `handed_over`: the caller never touches the documents again, so the embedded store may keep them rather
-        than copies."""
+        than copies; `reused[i]`: containers inside `docs[i]` that it hands over again in later documents, unchanged
+        (the embedded store checks those once)."""
         coll = self.db[collection]
         session = uow.session if uow else None
         stored = 0
@@ -391,8 +392,8 @@ class MongoStore:
             try:
                 if handed_over and self.embedded:
                     from .embedded import insert_handed_over
-                    for doc in docs:
-                        insert_handed_over(coll, doc)
+                    for position, doc in enumerate(docs):
+                        insert_handed_over(coll, doc, reused[position] if reused else ())
                         stored += 1
                 else:
                     coll.insert_many(docs, ordered=True, session=session)

@@ -110,10 +110,10 @@ def test_database_error_on_the_trace_insert_is_503(seeded, as_actor, monkeypatch
     monkeypatch.setattr(collection_class, "insert_many", failing)
     handed_over = embedded.insert_handed_over    # the embedded store keeps a trace without insert_many
 
-    def failing_handed_over(collection, document):
+    def failing_handed_over(collection, document, *args):
         if collection.name == COLLECTION:
             raise AutoReconnect("connection lost")
-        return handed_over(collection, document)
+        return handed_over(collection, document, *args)
     monkeypatch.setattr(embedded, "insert_handed_over", failing_handed_over)
     response, _ = send(as_actor(LEFEBVRE), "GET", f"Patient/{CLAIRE}")
     assert_503_without_data(response, "284066938441230")

@@ -242,3 +242,30 @@ def test_a_point_read_is_the_callers_copy():
     first["res"]["given"].append("changed")
     assert indexed.find_one({"_id": "a"})["res"] == {"given": ["x"]}
     assert indexed.find_one({"_id": "a"})["lu"] == datetime(2026, 5, 1, tzinfo=timezone.utc)
+
+
+def test_a_reused_container_is_checked_once_and_only_once_it_passed(monkeypatch):
+    indexed = embedded.client()["db"]["reused"]
+    common = {"agent": [{"who": "Device/d"}], "at": datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=_PARIS)}
+    walked = []
+    walk = embedded._plain_in_place
+    monkeypatch.setattr(embedded, "_plain_in_place", lambda value, checked: walked.append(id(value)) or walk(value, checked))
+    embedded.insert_handed_over(indexed, {"_id": "a", "res": common}, [common])
+    assert id(common) in walked and common["at"] == datetime(2026, 5, 1, 11, 0, 0, 123000)   # checked, patched
+    walked.clear()
+    embedded.insert_handed_over(indexed, {"_id": "b", "res": common}, [common])
+    assert id(common) not in walked and walked                       # the rest of b was walked, not common
+    bad = {"t": (1, 2)}                                              # not plain: mongomock's insert copies it
+    embedded.insert_handed_over(indexed, {"_id": "c", "res": bad}, [bad])
+    assert id(bad) not in indexed._store.checked and indexed.find_one({"_id": "c"})["res"] == {"t": [1, 2]}
+    assert [d["res"] for d in indexed.find({"_id": {"$in": ["a", "b"]}})] == \
+        [{"agent": [{"who": "Device/d"}], "at": datetime(2026, 5, 1, 11, 0, 0, 123000, tzinfo=timezone.utc)}] * 2
+
+
+def test_the_checked_containers_are_bounded(monkeypatch):
+    monkeypatch.setattr(embedded, "MAX_CHECKED", 3)
+    indexed = embedded.client()["db"]["bounded"]
+    for i in range(10):
+        parts = [{"n": i}, [i]]
+        embedded.insert_handed_over(indexed, {"_id": f"d{i}", "a": parts[0], "b": parts[1]}, parts)
+        assert len(indexed._store.checked) <= 3
