@@ -20,10 +20,11 @@ import logging
 import re
 import threading
 import time
-import uuid
 from datetime import datetime, timezone
 
 import orjson
+
+from ..ids import random_hex
 
 ACCESS_LOG = logging.getLogger("fhir_server.access")
 REQUEST_ID_HEADER = b"x-request-id"
@@ -81,7 +82,7 @@ def _request_id(scope) -> str:
             given = value.decode("latin-1").strip()[:MAX_REQUEST_ID]
             if PLAIN_REQUEST_ID.fullmatch(given):
                 return given
-    return uuid.uuid4().hex
+    return random_hex()
 
 
 def _line(scope, state: dict, status: int, started: float) -> str:

@@ -11,12 +11,12 @@ re-read only when another process got there first, which the unique (chain, seq)
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
 from ..errors import Conflict, ServiceUnavailable
+from ..ids import uuid4_text
 from ..search.index import IndexMemo, extract_index
 from ..storage.mongo import MongoStore, UnitOfWork
 from .balp import VARYING
@@ -96,7 +96,7 @@ class AuditWriter:
         if uow is None:
             with self.store.unit_of_work() as own:
                 return self.append(resource, acl, recorded, own)
-        pending = _Pending((acl.get("patients") or [SYSTEM_CHAIN])[0], resource, acl, recorded, str(uuid.uuid4()),
+        pending = _Pending((acl.get("patients") or [SYSTEM_CHAIN])[0], resource, acl, recorded, uuid4_text(),
                            self._shared_parts.share(resource))
         queue = self._queue_of(uow)
         queue.append(pending)

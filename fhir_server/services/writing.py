@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from ..errors import BadRequest, Conflict, FhirError, PreconditionFailed
+from ..ids import uuid4_text
 from ..limits import whole_number
 from ..access.acl import compute_acl
 from ..fhir_types import SUPPORTED_TYPES
@@ -25,7 +25,7 @@ def instant(t: datetime) -> str:
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    return uuid4_text()
 
 
 def checked_body(body: object, resource_type: str) -> dict:

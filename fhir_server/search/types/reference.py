@@ -10,6 +10,7 @@ Index value `_idx.<code>`: `r`, one array served by one index, holding for each 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from fhir_server.search.expressions import Node
@@ -38,21 +39,30 @@ def _entries(value: Any, fhir_type: str | None, base_url: str | None) -> list[st
     out: list[str] = []
     ref = value.get("reference")
     if isinstance(ref, str) and ref and not ref.startswith("#"):
-        rel = _relative(ref, base_url)
-        m = _RELATIVE.fullmatch(rel)
-        out += [f"{m['type']}/{m['id']}", m["id"]] if m else [rel]
+        out += _reference_entries(ref, base_url)
     ident = value.get("identifier")
     if isinstance(ident, dict) and isinstance(ident.get("value"), str):
         out.append(f"{IDENTIFIER}{ident.get('system') or ''}|{ident['value']}")
     return out
 
 
+@lru_cache(maxsize=65536)
+def _reference_entries(ref: str, base_url: str | None) -> tuple[str, ...]:
+    """The entries of a literal reference (the same few patients, documents and authors are referred to again and
+    again: one regular expression match each)."""
+    rel = _relative(ref, base_url)
+    m = _RELATIVE.fullmatch(rel)
+    return (f"{m['type']}/{m['id']}", m["id"]) if m else (rel,)
+
+
 def extract(nodes: list[Node], ctx: ExtractContext) -> dict | None:
-    entries = {e for n in nodes for e in _entries(n.value, n.fhir_type, ctx.base_url)}
+    entries: set[str] = set()
+    for node in nodes:
+        entries.update(_entries(node.value, node.fhir_type, ctx.base_url))
     if not entries:
         return None
-    firsts = sorted(e for e in entries if not e.startswith(" ")) or [""]
-    return {"r": sorted(entries), "s": firsts[0]}
+    ordered = sorted(entries)
+    return {"r": ordered, "s": next((e for e in ordered if not e.startswith(" ")), "")}
 
 
 def normalise(value: str, type_modifier: str | None, ctx: CompileContext) -> str:
