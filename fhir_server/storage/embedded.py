@@ -435,7 +435,7 @@ def insert_handed_over(collection, data: dict, reused=()):
     if not plain:
         return collection.insert_one(data).inserted_id
     _checked(store, reused)
-    if object_id in store:
+    if object_id in store._documents:        # under the store's lock (storage/CONCURRENCY.md), no TTL index
         raise mongomock.DuplicateKeyError("E11000 Duplicate Key Error", 11000)
     store[object_id] = data
     try:
