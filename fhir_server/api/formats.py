@@ -14,6 +14,7 @@ does already).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import orjson
 import pydantic
@@ -34,8 +35,10 @@ FHIR_NS = "http://hl7.org/fhir"
 _DATETIME = re.compile(rb'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d{6})?([+-]\d\d:\d\d)"')
 
 
+@lru_cache(maxsize=256)
 def negotiate(format_param: str | None, accept: str) -> str:
-    """JSON or XML for the answer; 406 when the client accepts neither."""
+    """JSON or XML for the answer; 406 when the client accepts neither. (A client sends the same Accept header
+    with every request: remembered, a few of them, rather than parsed each time.)"""
     if format_param is not None:
         name = format_param.split(";")[0].strip().lower()
         if name in JSON_NAMES:
@@ -77,7 +80,8 @@ def request_format(request: Request) -> str:
 
 def negotiate_request(request: Request) -> str:
     """Negotiates once per request and remembers it, so errors raised later answer in the same format."""
-    request.state.fhir_format = negotiate(request.query_params.get("_format"), request.headers.get("accept", ""))
+    format_param = request.query_params.get("_format") if request.scope.get("query_string") else None
+    request.state.fhir_format = negotiate(format_param, request.headers.get("accept", ""))
     return request.state.fhir_format
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from email.utils import format_datetime
+from datetime import datetime, timezone
 
 from fastapi.responses import Response
 
@@ -28,7 +28,7 @@ def render(out: Outcome, base_url: str, prefer_return: str, kind: str = "", fmt:
     if out.version is not None:
         headers["ETag"] = f'W/"{out.version}"'
     if out.last_modified is not None:
-        headers["Last-Modified"] = format_datetime(out.last_modified, usegmt=True)
+        headers["Last-Modified"] = http_date(out.last_modified)
     location = out.location(base_url)
     if location and (out.created or kind in WRITES):
         headers["Location"] = location
@@ -51,3 +51,15 @@ def _body(out: Outcome, prefer_return: str) -> dict | None:
 def error_response(error: FhirError, fmt: str = JSON) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="dmp-fhir"'} if error.status == 401 else None
     return fhir_response(error.outcome(), error.status, headers, fmt)
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def http_date(moment: datetime) -> str:
+    """The IMF-fixdate of RFC 9110 (`Sun, 06 Nov 1994 08:49:37 GMT`), what email.utils.format_datetime(usegmt=True)
+    writes, for any aware datetime, in a quarter of its time."""
+    t = moment.astimezone(timezone.utc)
+    return (f"{_DAYS[t.weekday()]}, {t.day:02d} {_MONTHS[t.month - 1]} {t.year:04d} "
+            f"{t.hour:02d}:{t.minute:02d}:{t.second:02d} GMT")
