@@ -153,7 +153,7 @@ def test_walked_paths_give_what_the_step_by_step_evaluation_gives():
                 nodes = [Node(resource)]
                 for step in steps:
                     nodes = step.apply(nodes)
-                fast = [node for node in expression.__class__((("", steps),), ())(resource)]
+                fast = expression.__class__((("", steps),), ())(resource)
                 assert fast == nodes, (resource.get("id"), indexer.param.code, steps)
                 assert all(type(node) is Node for node in fast)
                 compared += bool(nodes)

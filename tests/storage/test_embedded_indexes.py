@@ -268,4 +268,4 @@ def test_the_checked_containers_are_bounded(monkeypatch):
     for i in range(10):
         parts = [{"n": i}, [i]]
         embedded.insert_handed_over(indexed, {"_id": f"d{i}", "a": parts[0], "b": parts[1]}, parts)
-        assert len(indexed._store.checked) <= 3
+        assert 0 < len(indexed._store.checked) <= 3 and id(parts[0]) in indexed._store.checked
