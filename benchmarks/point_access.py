@@ -55,8 +55,8 @@ def load(store, audit, n: int) -> None:
                         "_acl": compute_acl("Observation", res, idx, None, now)})
         history.append({"_id": f"Observation/{res['id']}/1", "type": "Observation", "id": res["id"], "v": 1,
                         "lu": now, "deleted": False, "res": res})
-    store.collection("Observation").insert_many(current)
-    store.collection(HISTORY).insert_many(history)
+    store.insert_many("Observation", current)
+    store.insert_many(HISTORY, history)
     with store.unit_of_work() as uow:
         for i in range(n):
             audit.append({"resourceType": "AuditEvent", "recorded": "2026-11-22T10:00:00.000Z"},

@@ -17,7 +17,7 @@ from typing import Callable
 
 from ..errors import Conflict, ServiceUnavailable
 from ..ids import uuid4_text
-from ..search.index import IndexMemo, extract_index
+from ..search.index import IndexMemo
 from ..storage.mongo import MongoStore, UnitOfWork
 from .balp import VARYING
 from .chain import GENESIS, SYSTEM_CHAIN, BrokenLink, link_hash, verify_chain
@@ -38,6 +38,7 @@ class _Pending:
     acl: dict
     recorded: datetime
     id: str
+    rest: bytes | None    # `resource` outside balp.VARYING (IndexMemo.rest): the key of its shared parts and values
     shared: list          # parts of `resource` held once for every trace (SharedParts)
 
 
@@ -96,8 +97,12 @@ class AuditWriter:
         if uow is None:
             with self.store.unit_of_work() as own:
                 return self.append(resource, acl, recorded, own)
-        pending = _Pending((acl.get("patients") or [SYSTEM_CHAIN])[0], resource, acl, recorded, uuid4_text(),
-                           self._shared_parts.share(resource))
+        trace_id = uuid4_text()
+        resource = {**resource, "id": trace_id, "meta": {**resource.get("meta", {}), "versionId": "1",
+                                                          "lastUpdated": resource["recorded"]}}
+        rest = self._index_memo.rest(resource)
+        pending = _Pending((acl.get("patients") or [SYSTEM_CHAIN])[0], resource, acl, recorded, trace_id, rest,
+                           self._shared_parts.share(resource, rest))
         queue = self._queue_of(uow)
         queue.append(pending)
         return pending.id
@@ -183,12 +188,10 @@ class AuditWriter:
 
     def _document(self, pending: _Pending, seq: int, previous: str) -> tuple[dict, list]:
         """The stored trace, and the parts of it that other traces share (its own and its index values)."""
-        resource, key = pending.resource, pending.key
-        res = {**resource, "id": pending.id, "meta": {**resource.get("meta", {}), "versionId": "1",
-                                                      "lastUpdated": resource["recorded"]}}
+        res, key = pending.resource, pending.key
         chain = {"key": key, "seq": seq, "prev": previous, "hash": link_hash(res, pending.acl, key, seq, previous)}
         shared = list(pending.shared)
-        idx = extract_index(res, memo=self._index_memo, shared=shared)
+        idx = self._index_memo.extract(res, shared=shared, rest=pending.rest)
         return {"_id": pending.id, "v": 1, "lu": pending.recorded, "deleted": False, "res": res, "_idx": idx,
                 "_acl": pending.acl, "_chain": chain}, shared
 

@@ -57,14 +57,24 @@ class IndexMemo:
         self._split: dict[tuple, tuple[list[Indexer], frozenset[str]]] = {}
         self._lock = threading.Lock()
 
-    def extract(self, resource: dict, base_url: str | None = None, shared: list | None = None) -> dict:
-        """The index values; those remembered from an earlier resource (the same objects) are added to `shared`."""
+    def rest(self, resource: dict) -> bytes | None:
+        """The resource outside the varying places, encoded; None when it holds a value JSON does not tell apart
+        from another (a datetime's JSON is a string's)."""
+        try:
+            return orjson.dumps(_without(resource, self._left_out), option=orjson.OPT_PASSTHROUGH_DATETIME)
+        except (TypeError, orjson.JSONEncodeError):
+            return None
+
+    def extract(self, resource: dict, base_url: str | None = None, shared: list | None = None,
+                rest: bytes | None = None) -> dict:
+        """The index values; those remembered from an earlier resource (the same objects) are added to `shared`.
+        `rest`: this memo's `rest(resource)`, when the caller has it already."""
         resource_type = resource.get("resourceType", "")
         evaluated, varying_codes = self._split_of(resource_type, base_url)
-        try:
-            key = (resource_type, base_url, orjson.dumps(_without(resource, self._left_out)))
-        except (TypeError, orjson.JSONEncodeError):
+        rest = rest if rest is not None else self.rest(resource)
+        if rest is None:
             return extract_index(resource, base_url=base_url)
+        key = (resource_type, base_url, rest)
         known = self._rests.get(key)          # one lookup: another thread may start afresh meanwhile
         if known is None:
             idx = extract_index(resource, base_url=base_url)

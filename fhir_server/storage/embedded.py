@@ -52,19 +52,22 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
         self.version = 0                            # counts the changes: what was read at a version still holds
 
     # -- maintenance ----------------------------------------------------------------------------
+    # Writes skip mongomock's reader/writer lock: every access to an embedded collection holds the store's own lock
+    # (storage/CONCURRENCY.md, lock 1), which already excludes every other reader and writer.
     def __setitem__(self, key, val):
-        if key in self._documents:
-            self.unindex(self._documents[key])
+        documents = self._documents
+        if key in documents:
+            self.unindex(documents[key])
         else:
             self._position[key] = next(self._counter)
         self.shared.discard(key)
-        super().__setitem__(key, val)
+        documents[key] = val
         self.index(val)
         self.version += 1
 
     def __delitem__(self, key):
         self.unindex(self._documents[key])
-        super().__delitem__(key)
+        del self._documents[key]
         self._position.pop(key, None)
         self.shared.discard(key)
         self.version += 1

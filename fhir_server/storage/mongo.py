@@ -191,9 +191,6 @@ class MongoStore:
         uow = getattr(self._local, "uow", None)
         return {"session": uow.session} if uow is not None else {}
 
-    def collection(self, name: str):
-        return self.db[name]
-
     def ensure_indexes(self, declarations: dict[str, list[list[tuple[str, int]]]]) -> None:
         with self._guard():
             for name, key_lists in {**declarations, HISTORY: HISTORY_INDEXES}.items():

@@ -7,28 +7,55 @@ import copy
 from datetime import datetime, timezone
 
 import orjson
+import pytest
 
 from fhir_server.audit.balp import VARYING
 from fhir_server.audit.shared_parts import SharedParts
 from fhir_server.audit.writer import COLLECTION, AuditWriter, verify
+from fhir_server.search.index import IndexMemo
 
 from .test_index_memo import _events
 
 
-def test_a_shared_trace_is_equal_to_the_one_built_and_shares_only_outside_the_varying_places():
-    parts, events = SharedParts(VARYING), _events()
+@pytest.mark.parametrize("by_rest", [False, True], ids=["part by part", "from the first trace of the same rest"])
+def test_a_shared_trace_is_equal_to_the_one_built_and_shares_only_outside_the_varying_places(by_rest):
+    parts, memo, events = SharedParts(VARYING), IndexMemo(VARYING), _events()
     shared_events = []
-    for event in events:
+    for event in events + copy.deepcopy(events):      # the second time, every rest has been seen
         built = copy.deepcopy(event)
-        found = parts.share(event)
+        found = parts.share(event, memo.rest(event) if by_rest else None)
         assert event == built and orjson.dumps(event) == orjson.dumps(built)
         assert all(type(part) in (dict, list) for part in found)
+        assert all(any(part is held for held in _containers(event)) for part in found)
         shared_events.append((event, found))
     first, second = shared_events[0][0], shared_events[1][0]
     assert first["agent"] is second["agent"] and first["source"] is second["source"]
     assert first["entity"] is not second["entity"]          # the entities name the request: each trace's own
     assert first["entity"][0]["role"] is second["entity"][0]["role"]      # but their roles are shared
     assert first["meta"] is not second["meta"] and first["meta"]["profile"] is second["meta"]["profile"]
+
+
+def _containers(value):
+    if type(value) in (dict, list):
+        yield value
+        for item in value.values() if type(value) is dict else value:
+            yield from _containers(item)
+
+
+def test_a_rest_seen_before_gives_the_new_trace_the_first_ones_parts_and_keeps_its_varying_places():
+    parts, memo = SharedParts(VARYING), IndexMemo(VARYING)
+    first, second = _events()[0], _events()[0]
+    second["id"], second["entity"][-1]["what"] = "ae-other", {"identifier": {"value": "req-other"}}
+    assert memo.rest(first) == memo.rest(second)
+    parts.share(first, memo.rest(first))
+    parts.share(second, memo.rest(second))
+    assert second["agent"] is first["agent"] and second["entity"][0]["type"] is first["entity"][0]["type"]
+    assert second["id"] == "ae-other" and second["entity"][-1]["what"] == {"identifier": {"value": "req-other"}}
+    assert first["entity"][-1]["what"]["identifier"]["value"] != "req-other"
+
+
+def test_a_rest_holding_a_datetime_has_no_key():
+    assert IndexMemo(VARYING).rest({"resourceType": "AuditEvent", "x": datetime(2026, 1, 1)}) is None
 
 
 def test_parts_that_differ_are_not_shared_and_datetimes_never_are():
