@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Hashable
-from datetime import datetime, timezone
+from datetime import datetime
 
 import mongomock
 import orjson
@@ -293,6 +293,9 @@ def _returned(value):
         return [_returned(v) for v in value]
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
+    if kind is datetime:        # stored naive UTC (_stored_instant); the constructor takes a third of replace's time
+        return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                        value.microsecond, helpers.utc)
     if isinstance(value, datetime):
         return value.replace(tzinfo=helpers.utc)
     if isinstance(value, dict):
@@ -313,12 +316,22 @@ def _patched(value):
         return value
     if kind is list or kind is tuple:
         return [_patched(v) for v in value]
-    if kind is datetime:            # as mongomock stores them: naive UTC, milliseconds
-        milliseconds = value.microsecond // 1000 * 1000
-        if value.tzinfo is not None and value.tzinfo is not timezone.utc:     # the server's own are UTC already
-            value = value - value.utcoffset()
-        return value.replace(tzinfo=None, microsecond=milliseconds)
+    if kind is datetime:
+        return _stored_instant(value)
     return _plain_patch(value)      # OrderedDicts, Timestamps and the rest: mongomock's own rules
+
+
+def _stored_instant(value: datetime) -> datetime:
+    """A datetime as mongomock stores it: naive UTC, milliseconds. Built by the constructor, which takes a third
+    of `replace`'s time (every trace holds seven datetimes)."""
+    if value.tzinfo is not None:
+        offset = value.utcoffset()
+        if offset:                  # the server's own are UTC already
+            value = value - offset
+    elif value.microsecond % 1000 == 0:
+        return value                # stored already (a container checked before holds it)
+    return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                    value.microsecond // 1000 * 1000)
 
 
 class _NotPlain(Exception):
@@ -396,13 +409,13 @@ def _plain_in_place(value, checked: dict) -> None:
                 raise _NotPlain
             if type(item) is not str:
                 if type(item) is datetime:
-                    value[key] = _patched(item)      # an existing key: the dict does not change size
+                    value[key] = _stored_instant(item)      # an existing key: the dict does not change size
                 elif id(item) not in checked:
                     _plain_in_place(item, checked)
     elif kind is list:
         for position, item in enumerate(value):
             if type(item) is datetime:
-                value[position] = _patched(item)
+                value[position] = _stored_instant(item)
             elif type(item) is not str and id(item) not in checked:
                 _plain_in_place(item, checked)
     elif kind is int:

@@ -131,6 +131,24 @@ def test_stored_documents_are_patched_as_mongomock_patches_them():
     assert type(embedded._patched(value)["b"]) is OrderedDict
 
 
+def test_datetimes_are_stored_and_returned_as_mongomock_stores_and_returns_them():
+    from zoneinfo import ZoneInfo
+    rng, zones = random.Random(3), [None, timezone.utc, _PARIS, timezone(timedelta(hours=-9, minutes=-30)),
+                                    ZoneInfo("Europe/Paris")]
+    instants = [datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Paris")), datetime(1, 1, 2),
+                datetime(9999, 12, 31, 23, 59, 59, 999999)]
+    for _ in range(2000):
+        instant = datetime(rng.randint(1900, 2100), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23),
+                           rng.randint(0, 59), rng.randint(0, 59), rng.choice([0, 123000, rng.randint(0, 999999)]))
+        instants.append(instant.replace(tzinfo=rng.choice(zones)))
+    for instant in instants:
+        stored = embedded._patched(instant)
+        assert (stored, stored.tzinfo, stored.fold) == (embedded._plain_patch(instant), None, 0), instant
+        returned = embedded._returned(stored)
+        expected = mongomock.helpers.make_datetime_timezone_aware_in_document(stored)
+        assert (returned, returned.utcoffset(), returned.tzinfo) == (expected, timedelta(0), expected.tzinfo)
+
+
 @pytest.mark.parametrize("projection", [{"res": 1}, {"res": 1, "_acl": 1}, {"_idx": 0, "_chain": 0}, {"_id": 1},
                                         {"_id": 0, "res": 1}, {"res": 0, "_id": 0}, {"nope": 1}, {"_acl": True},
                                         {"v": 1, "_id": 1}, {"_idx": 0}], ids=str)
