@@ -125,11 +125,25 @@ def reference_type(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
     ref = value.get("reference")
-    if isinstance(ref, str) and "/" in ref:
+    if isinstance(ref, str):
+        named = _type_named(ref) if len(ref) <= REMEMBERED_LENGTH else _type_named.__wrapped__(ref)
+        if named is not None:
+            return named
+    return value.get("type")
+
+
+REMEMBERED_LENGTH = 256     # longer references are not remembered: the memo's size stays bounded in bytes too
+
+
+@lru_cache(maxsize=65_536)
+def _type_named(ref: str) -> str | None:
+    """The type a reference's text names ("Patient/x", a URL ending in it, a version of it); None for another.
+    Remembered: the same references come back in every trace and every document of a patient."""
+    if "/" in ref:
         parts = ref.split("/_history/")[0].rstrip("/").split("/")
         if len(parts) >= 2:
             return parts[-2]
-    return value.get("type")
+    return None
 
 
 def _same_type(actual: str | None, wanted: str) -> bool:

@@ -27,6 +27,7 @@ IndexedCollectionStore.
 from __future__ import annotations
 
 import itertools
+from functools import lru_cache
 from collections.abc import Hashable
 from datetime import datetime
 
@@ -48,6 +49,7 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
         self._fields: dict[str, dict] = {}          # field path -> value -> set of _id
         self._anywhere: dict[str, set] = {}         # field path -> _ids whose value cannot be hashed
         self.shared: set = set()                    # _ids of documents stored as handed over (insert_handed_over)
+        self.plain: set = set()                     # _ids of documents of JSON values and datetimes only (_copy_of)
         self.checked: dict[int, object] = {}        # id -> container checked as plain once (insert_handed_over)
         self.version = 0                            # counts the changes: what was read at a version still holds
 
@@ -61,6 +63,7 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
         else:
             self._position[key] = next(self._counter)
         self.shared.discard(key)
+        self.plain.discard(key)             # the inserts that know it plain say so once it is stored
         documents[key] = val
         self.index(val)
         self.version += 1
@@ -70,6 +73,7 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
         del self._documents[key]
         self._position.pop(key, None)
         self.shared.discard(key)
+        self.plain.discard(key)
         self.version += 1
 
     def drop(self):
@@ -77,6 +81,7 @@ class IndexedCollectionStore(mongomock_store.CollectionStore):
         self.version += 1
         self._position.clear()
         self.shared.clear()
+        self.plain.clear()
         self._fields.clear()
         self._anywhere.clear()
 
@@ -233,11 +238,12 @@ class IndexedCursor(mongomock_collection.Cursor):
             stored = stored[self._skip:]
             if self._limit:
                 stored = stored[:abs(self._limit)]
+        store = collection._store
         if self._projection is None:
-            return [_returned(doc) for doc in stored]
+            return [_copy_of(store, doc) for doc in stored]
         plain = _top_level(self._projection)
         if plain is not None:
-            return [_projected(doc, *plain) for doc in stored]
+            return [_projected(store, doc, *plain) for doc in stored]
         return [helpers.make_datetime_timezone_aware_in_document(
                     collection._copy_only_fields(doc, dict(self._projection), dict)) for doc in stored]
 
@@ -247,6 +253,15 @@ def _top_level(projection) -> tuple[bool, frozenset, bool] | None:
     (`{"res": 1}`, `{"_idx": 0, "_chain": 0}`): the shapes the server asks for; None for any other."""
     if not isinstance(projection, dict) or not projection:
         return None
+    try:
+        return _top_level_of(tuple((k, type(v), v) for k, v in projection.items()))    # 1, 1.0 and True differ
+    except TypeError:           # an unhashable value: an operator's argument, not a flag
+        return None
+
+
+@lru_cache(maxsize=64)          # the server asks for a handful of projections, again and again
+def _top_level_of(items: tuple) -> tuple[bool, frozenset, bool] | None:
+    projection = {k: v for k, _, v in items}
     fields = {k: v for k, v in projection.items() if k != "_id"}
     flags = {bool(v) for v in fields.values()}
     if not fields or len(flags) != 1 or any("." in k or k.startswith("$") for k in fields) \
@@ -255,10 +270,11 @@ def _top_level(projection) -> tuple[bool, frozenset, bool] | None:
     return flags.pop(), frozenset(fields), bool(projection.get("_id", 1))
 
 
-def _projected(doc: dict, include: bool, fields: frozenset, with_id: bool) -> dict:
+def _projected(store: "IndexedCollectionStore", doc: dict, include: bool, fields: frozenset, with_id: bool) -> dict:
     """mongomock's projection of these shapes (same keys, same order: the kept fields in the document's order,
     then `_id` where mongomock puts it), copied as _returned copies."""
-    copy = {k: _returned(v) for k, v in doc.items() if (k in fields) == include}    # `fields` never holds _id
+    copied = _copied_field if _key_of(doc) in store.plain else _returned
+    copy = {k: copied(v) for k, v in doc.items() if (k in fields) == include}    # `fields` never holds _id
     if not with_id:
         copy.pop("_id", None)
     elif "_id" in doc:
@@ -281,6 +297,33 @@ def _sorted(dataset, sort) -> list[dict]:
                 raise NotImplementedError(f"Sorting by {sort_key} is not implemented in mongomock yet")
             dataset.sort(key=lambda doc, k=sort_key: filtering.resolve_sort_key(k, doc), reverse=direction < 0)
     return dataset
+
+
+def _copy_of(store: "IndexedCollectionStore", doc: dict) -> dict:
+    """_returned(doc), for a document the store holds."""
+    if _key_of(doc) in store.plain:
+        return {k: _copied_field(v) for k, v in doc.items()}
+    return _returned(doc)
+
+
+def _copied_field(value):
+    """_returned(value) for a field of a plain document (JSON values and stored datetimes only, no more than int64:
+    what the plain inserts store): a container without datetimes is copied by orjson, encoded and decoded, in a
+    third of the time. Its JSON is the value exactly, except a NaN or an infinity, which JSON writes as null: a
+    container whose JSON holds null anywhere is copied by _returned, as is one holding a datetime."""
+    kind = type(value)
+    if kind is dict or kind is list:
+        try:
+            encoded = orjson.dumps(value, option=_EXACT_JSON)
+        except TypeError:
+            return _returned(value)
+        if b"null" not in encoded:
+            return orjson.loads(encoded)
+    return _returned(value)
+
+
+# a datetime (not a string in JSON) and a subclass of a JSON type (not the same type once decoded) are refused
+_EXACT_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _returned(value):
@@ -395,6 +438,7 @@ def _plain_insert(collection, data: dict):
     except mongomock.DuplicateKeyError:
         del collection._store[object_id]
         raise
+    collection._store.plain.add(object_id)
     return object_id
 
 
@@ -460,6 +504,7 @@ def insert_handed_over(collection, data: dict, reused=()):
         del store[object_id]
         raise
     store.shared.add(object_id)
+    store.plain.add(object_id)
     return object_id
 
 
@@ -506,7 +551,7 @@ def _point_read(collection, filter, args: tuple, kwargs: dict):
     doc = store._documents.get(filter["_id"])
     if doc is None:
         return None
-    return _returned(doc) if plain is None else _projected(doc, *plain)
+    return _copy_of(store, doc) if plain is None else _projected(store, doc, *plain)
 
 
 _installed = False
@@ -540,6 +585,7 @@ def install() -> None:
             return apply_update(self, existing_document, *args, **kwargs)
         store.unindex(existing_document)     # updated in place: no __setitem__ tells the store
         key = _key_of(existing_document)
+        store.plain.discard(key)             # an update may store any value
         if key in store.shared:              # its subtrees may be another document's too
             for field, value in existing_document.items():
                 existing_document[field] = _private(value)

@@ -131,6 +131,32 @@ def test_stored_documents_are_patched_as_mongomock_patches_them():
     assert type(embedded._patched(value)["b"]) is OrderedDict
 
 
+def test_answers_copy_every_value_as_mongomock_does_whatever_wrote_it():
+    import math
+
+    class Tag(str):
+        pass
+    plain = mongomock.MongoClient(tz_aware=True)["db"]["copies"]
+    indexed = embedded.client()["db"]["copies"]
+    special = {"nan": float("nan"), "inf": [float("-inf")], "none": None, "text": "null", "neg": -0.0,
+               "big": 2 ** 63 - 1, "float": 1e300, "nul": "a\0b", "deep": [[{"x": [1.5, True]}]]}
+    for coll in (plain, indexed):
+        coll.insert_one({"_id": "json", "res": special, "lu": datetime(2026, 5, 1, tzinfo=timezone.utc)})
+        coll.insert_one({"_id": "replaced", "res": {"a": 1}})
+        coll.replace_one({"_id": "replaced"}, {"res": {"t": (1, "x"), "u": Tag("x")}})
+        coll.insert_one({"_id": "updated", "res": {"a": 1}})
+        coll.update_one({"_id": "updated"}, {"$set": {"res.t": (2, "y"), "res.u": Tag("y")}})
+        embedded.insert_handed_over(coll, {"_id": "kept", "res": {"a": [1, {"b": "c"}]}}) if coll is indexed \
+            else coll.insert_one({"_id": "kept", "res": {"a": [1, {"b": "c"}]}})
+    for query, projection in [({}, None), ({"_id": "json"}, None), ({"_id": "json"}, {"res": 1}),
+                              ({"_id": "replaced"}, None), ({"_id": "updated"}, {"lu": 0}), ({"_id": "kept"}, None)]:
+        got, expected = list(indexed.find(query, projection)), list(plain.find(query, projection))
+        assert repr(got) == repr(expected) and _types(got) == _types(expected), query
+        assert indexed.find_one(query, projection) is not None
+        assert repr(indexed.find_one(query, projection)) == repr(plain.find_one(query, projection))
+    assert math.isnan(indexed.find_one({"_id": "json"})["res"]["nan"])
+
+
 def test_datetimes_are_stored_and_returned_as_mongomock_stores_and_returns_them():
     from zoneinfo import ZoneInfo
     rng, zones = random.Random(3), [None, timezone.utc, _PARIS, timezone(timedelta(hours=-9, minutes=-30)),
@@ -151,7 +177,7 @@ def test_datetimes_are_stored_and_returned_as_mongomock_stores_and_returns_them(
 
 @pytest.mark.parametrize("projection", [{"res": 1}, {"res": 1, "_acl": 1}, {"_idx": 0, "_chain": 0}, {"_id": 1},
                                         {"_id": 0, "res": 1}, {"res": 0, "_id": 0}, {"nope": 1}, {"_acl": True},
-                                        {"v": 1, "_id": 1}, {"_idx": 0}], ids=str)
+                                        {"v": 1, "_id": 1}, {"_idx": 0}, {"res": 1.0}, {"res": 1, "x": 1.0}], ids=str)
 def test_projections_keep_mongomocks_keys_values_and_order(stores, projection):
     plain, indexed = stores
     expected, got = list(plain.find({}, projection)), list(indexed.find({}, projection))

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from fhir_server.search.expressions import Node
+from fhir_server.search.expressions import REMEMBERED_LENGTH, Node
 from fhir_server.search.types.base import CompileContext, ExtractContext, any_of, bad_value, unsupported_modifier
 
 MODIFIERS = frozenset({"missing", "identifier", "[type]"})
@@ -39,7 +39,8 @@ def _entries(value: Any, fhir_type: str | None, base_url: str | None) -> list[st
     out: list[str] = []
     ref = value.get("reference")
     if isinstance(ref, str) and ref and not ref.startswith("#"):
-        out += _reference_entries(ref, base_url)
+        out += _reference_entries(ref, base_url) if len(ref) <= REMEMBERED_LENGTH \
+            else _reference_entries.__wrapped__(ref, base_url)
     ident = value.get("identifier")
     if isinstance(ident, dict) and isinstance(ident.get("value"), str):
         out.append(f"{IDENTIFIER}{ident.get('system') or ''}|{ident['value']}")
