@@ -13,7 +13,13 @@ from ..validation.structure import parse_json
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as it passes `limit` bytes: the declared Content-Length first,
     then while it streams in (a chunked body declares nothing), so an oversized body is never buffered."""
-    declared = request.headers.get("content-length")
+    headers = request.headers
+    declared = headers.get("content-length")
+    if declared is None and request.method in ("GET", "HEAD") and "transfer-encoding" not in headers:
+        # an HTTP/1.1 message declaring neither has no body (RFC 9112, 6.3); HTTP/2 may send one undeclared, but
+        # no read or search reads the body of a GET: nothing to wait for
+        request._body = b""
+        return b""
     if declared is not None:
         size = whole_number(declared.strip())
         if size is None:

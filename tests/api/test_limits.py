@@ -76,6 +76,21 @@ def test_endless_chunked_body_is_refused_once_past_the_limit():
     assert sum(pulled) <= 11 * 1024        # never buffered more than the limit and one chunk
 
 
+def test_a_get_declaring_no_body_is_not_read_and_a_declared_one_still_is():
+    request, pulled = _streaming_request(iter(lambda: b"x", None))
+    request.scope["method"] = "GET"
+    assert asyncio.run(read_body(request, 1024)) == b"" and pulled == []
+    declared, pulled = _streaming_request(iter([b"x" * 2048]), [(b"content-length", b"2048")])
+    declared.scope["method"] = "GET"
+    with pytest.raises(PayloadTooLarge):
+        asyncio.run(read_body(declared, 1024))
+    chunked, pulled = _streaming_request(iter(lambda: b"x" * 1024, None), [(b"transfer-encoding", b"chunked")])
+    chunked.scope["method"] = "GET"
+    with pytest.raises(PayloadTooLarge):
+        asyncio.run(read_body(chunked, 4096))
+    assert pulled
+
+
 def test_declared_content_length_over_the_limit_is_refused_before_reading():
     request, pulled = _streaming_request(iter(lambda: b"x", None), [(b"content-length", b"999999999")])
     with pytest.raises(PayloadTooLarge):
