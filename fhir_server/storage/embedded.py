@@ -27,9 +27,9 @@ IndexedCollectionStore.
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
 from collections.abc import Hashable
 from datetime import datetime
+from functools import lru_cache
 
 import mongomock
 import orjson
