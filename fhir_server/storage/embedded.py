@@ -10,7 +10,9 @@ mongomock's, only the candidates are fewer. A filter the indexes cannot narrow i
 Answers are copied once. mongomock copies every matching document (leaf by leaf, with `copy.copy`), then copies
 it again to make its datetimes timezone-aware, and only then applies skip and limit: a `limit=1` on a sorted
 query copied the whole match. Here a cursor sorts, skips and limits the stored documents first, then copies only
-what it returns, in one pass that also makes datetimes aware (as mongomock's tz_aware client does). Projections
+what it returns, in one pass that also makes datetimes aware (as mongomock's tz_aware client does); a field of a
+document that the plain inserts stored (and no update changed since) is copied by orjson, when its JSON is exact
+(no datetime, no NaN). Projections
 of whole top-level fields (`{"res": 1}`, `{"_idx": 0}`) are copied the same way; any other goes through
 mongomock's own projection code.
 
