@@ -147,8 +147,8 @@ def test_walked_paths_give_what_the_step_by_step_evaluation_gives():
     for resource in resources:
         for indexer in registry().indexers(resource.get("resourceType", "")):
             expression = indexer.expression
-            for (_, steps), walked in zip(expression.simple, expression._walked):
-                if not walked:
+            for (_, steps), _, walk in expression._plan:
+                if walk is None:
                     continue
                 nodes = [Node(resource)]
                 for step in steps:
@@ -158,3 +158,20 @@ def test_walked_paths_give_what_the_step_by_step_evaluation_gives():
                 assert all(type(node) is Node for node in fast)
                 compared += bool(nodes)
     assert compared > 500        # the comparison met values, not only absences
+
+
+def test_a_walk_takes_names_and_literals_as_data_not_code():
+    """A walk is compiled from the expression's text (a custom SearchParameter's too): quotes, backslashes and code
+    in a where literal are compared as text, never run."""
+    from fhir_server.search.expressions import compile_expression
+
+    literal = 'a"b\\c) or __import__("os").system("false") #\n'
+    expression = compile_expression(f"Patient.telecom.where(system='{literal}').use", "Patient")
+    assert expression._plan[0][2] is not None          # walked, not evaluated step by step
+    patient = {"resourceType": "Patient", "telecom": [{"system": literal, "use": "kept"},
+                                                        {"system": "email", "use": "left"},
+                                                        {"system": 'a"b\\c', "use": "left too"}]}
+    assert [n.value for n in expression(patient)] == ["kept"]
+    resolved = compile_expression("Patient.generalPractitioner.where(resolve() is Organization)", "Patient")
+    practitioners = [{"reference": "Practitioner/p1"}, {"reference": "Organization/o1"}, "Organization/o2"]
+    assert [n.value for n in resolved({"generalPractitioner": practitioners})] == [{"reference": "Organization/o1"}]
