@@ -131,3 +131,30 @@ def test_relationship_composite(db):
     assert db.ids("DocumentReference", "relationship=DocumentReference/old$replaces") == {"new"}
     assert db.ids("DocumentReference", "relationship=DocumentReference/old$transforms") == set()
     assert db.ids("DocumentReference", "relationship:missing=true") == {"old"}
+
+
+def test_index_value_of_every_kind_of_reference_node():
+    """`extract`'s path for a literal reference alone gives what the general one (`_entries`, node by node) gives,
+    for every shape a node may have, alone and mixed."""
+    from fhir_server.search.expressions import Node
+    from fhir_server.search.types import reference
+    from fhir_server.search.types.base import ExtractContext
+
+    class Mapping(dict):
+        pass
+
+    values = [{"reference": "Patient/p1"}, {"reference": f"{BASE}/Patient/p2/_history/3"}, {"reference": "#c1"},
+              {"reference": ""}, {"reference": 7}, {"reference": " Patient/p3"}, {"reference": "x" * 300},
+              {"reference": "Patient/p1", "identifier": {"system": INS, "value": "111"}},
+              {"identifier": {"value": "222"}}, {"type": "Patient"}, Mapping(reference="Patient/p4"),
+              "http://example.org/ValueSet/v|2", "plain", 12, None, [], {}]
+    ctx = ExtractContext(code="subject", base_url=BASE)
+    for size in (1, 2, 3):
+        for start in range(len(values)):
+            nodes = [Node(v) for v in (values[start:] + values)[:size]]
+            expected = sorted({e for n in nodes for e in reference._entries(n.value, n.fhir_type, BASE)})
+            got = reference.extract(nodes, ctx)
+            if not expected:
+                assert got is None
+                continue
+            assert got == {"r": expected, "s": next((e for e in expected if not e.startswith(" ")), "")}, nodes

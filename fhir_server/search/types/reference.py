@@ -39,12 +39,16 @@ def _entries(value: Any, fhir_type: str | None, base_url: str | None) -> list[st
     out: list[str] = []
     ref = value.get("reference")
     if isinstance(ref, str) and ref and not ref.startswith("#"):
-        out += _reference_entries(ref, base_url) if len(ref) <= REMEMBERED_LENGTH \
-            else _reference_entries.__wrapped__(ref, base_url)
+        out += _literal_entries(ref, base_url)
     ident = value.get("identifier")
     if isinstance(ident, dict) and isinstance(ident.get("value"), str):
         out.append(f"{IDENTIFIER}{ident.get('system') or ''}|{ident['value']}")
     return out
+
+
+def _literal_entries(ref: str, base_url: str | None) -> tuple[str, ...]:
+    return _reference_entries(ref, base_url) if len(ref) <= REMEMBERED_LENGTH \
+        else _reference_entries.__wrapped__(ref, base_url)
 
 
 @lru_cache(maxsize=65536)
@@ -58,12 +62,23 @@ def _reference_entries(ref: str, base_url: str | None) -> tuple[str, ...]:
 
 def extract(nodes: list[Node], ctx: ExtractContext) -> dict | None:
     entries: set[str] = set()
-    for node in nodes:
-        entries.update(_entries(node.value, node.fhir_type, ctx.base_url))
+    base_url = ctx.base_url
+    for value, fhir_type in nodes:
+        if type(value) is dict and "identifier" not in value:       # a literal reference alone: most of them
+            ref = value.get("reference")
+            if isinstance(ref, str) and ref and not ref.startswith("#"):
+                entries.update(_literal_entries(ref, base_url))
+        else:
+            entries.update(_entries(value, fhir_type, base_url))
     if not entries:
         return None
     ordered = sorted(entries)
-    return {"r": ordered, "s": next((e for e in ordered if not e.startswith(" ")), "")}
+    first = ""
+    for entry in ordered:
+        if not entry.startswith(" "):     # the sort key is a reference, not an identifier
+            first = entry
+            break
+    return {"r": ordered, "s": first}
 
 
 def normalise(value: str, type_modifier: str | None, ctx: CompileContext) -> str:
