@@ -419,7 +419,7 @@ def _plain_insert(collection, data: dict):
     """mongomock's insert of one document, for the documents the server writes (JSON and datetimes): one pass that
     checks and copies, where mongomock walks the document three times (null characters in keys, a BSON encoding,
     the datetime copy). None when the document is not plain: mongomock's insert then takes it as before."""
-    if any(key.startswith("$") for key in data if type(key) is str):
+    if _operator_keys(data):
         return None
     try:
         stored = _plain_stored(data)
@@ -487,7 +487,7 @@ def insert_handed_over(collection, data: dict, reused=()):
     store = collection._store
     object_id = data.get("_id")
     plain = type(data) is dict and isinstance(store, IndexedCollectionStore) and type(object_id) is str \
-        and collection.codec_options.tz_aware and not any(type(k) is str and k.startswith("$") for k in data)
+        and collection.codec_options.tz_aware and not _operator_keys(data)
     if plain:
         try:
             _plain_in_place(data, store.checked)
@@ -508,6 +508,14 @@ def insert_handed_over(collection, data: dict, reused=()):
     store.shared.add(object_id)
     store.plain.add(object_id)
     return object_id
+
+
+def _operator_keys(data: dict) -> bool:
+    """Whether a top-level key is an operator's ($...), which mongomock's insert refuses."""
+    for key in data:
+        if type(key) is str and key[:1] == "$":
+            return True
+    return False
 
 
 def _checked(store: "IndexedCollectionStore", containers) -> None:

@@ -15,7 +15,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Callable, Iterator
 
 import pymongo
@@ -56,6 +56,13 @@ HISTORY_INDEXES = [
     [("type", 1), ("lu", -1), ("_id", -1)],
     [("lu", -1), ("_id", -1)],
 ]
+
+
+@lru_cache(maxsize=1)
+def _embedded():
+    """The embedded store's module, imported once it is used (a server on MongoDB never loads mongomock)."""
+    from . import embedded
+    return embedded
 
 
 def _taken(collection: str, docs: list[dict], stored: int) -> Conflict:
@@ -116,8 +123,7 @@ class MongoStore:
     @classmethod
     def connect(cls, uri: str | None, db_name: str) -> "MongoStore":
         if not uri:
-            from . import embedded
-            return cls(embedded.client(), db_name, embedded=True)
+            return cls(_embedded().client(), db_name, embedded=True)
         client = pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
         return cls(client, db_name, embedded=False)
 
@@ -127,7 +133,7 @@ class MongoStore:
         embedded store counts its own changes (one process holds it), rollbacks included."""
         if not self.embedded:
             return None
-        from .embedded import collection_version
+        collection_version = _embedded().collection_version
         versions = tuple(collection_version(self.db[name]) for name in collections)
         return None if None in versions else versions
 
@@ -388,9 +394,8 @@ class MongoStore:
         with self._guard():
             try:
                 if handed_over and self.embedded:
-                    from .embedded import insert_handed_over
                     for position, doc in enumerate(docs):
-                        insert_handed_over(coll, doc, reused[position] if reused else ())
+                        _embedded().insert_handed_over(coll, doc, reused[position] if reused else ())
                         stored += 1
                 else:
                     coll.insert_many(docs, ordered=True, session=session)
