@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -68,11 +69,18 @@ async def notices_every_quarter_hour(app: FastAPI):
         log.warning("could not release the %s lease; another process takes it over when it goes stale", NOTICES_JOB)
 
 
+# FastAPI's own OpenTelemetry (0.165+) would give any configured provider a span per request with its path and query
+# (a patient's id, `Patient?family=...`) and its exceptions' messages: what the access log never holds (access_log.py).
+# It is off; asking on every request whether a provider is configured also cost ~4 % of a read.
+_WITHOUT_TELEMETRY = {"telemetry": {"tracing": False, "metrics": False, "logs": False}} \
+    if "telemetry" in inspect.signature(FastAPI).parameters else {}
+
+
 def create_app(settings: Settings | None = None, *, store: MongoStore | None = None,
                background_jobs: bool = False) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(title="dmp-fhir-server", docs_url=None, redoc_url=None, openapi_url=None,
-                  lifespan=notices_every_quarter_hour if background_jobs else None)
+                  lifespan=notices_every_quarter_hour if background_jobs else None, **_WITHOUT_TELEMETRY)
     app.state.settings = settings
     load_matrix(settings.access_matrix_file)     # a malformed access matrix stops the server here, not in a request
     app.state.store = store or open_store(settings)

@@ -195,3 +195,37 @@ def test_an_access_log_with_a_filter_or_another_format_goes_through_logging(syst
     [text] = stream.getvalue().splitlines()
     assert text.startswith("access {") and json.loads(text[len("access "):])["request_id"] == "formatted-1"
     assert type(handler).direct == 0
+
+
+class _RecordingTracerProvider:
+    """A configured OpenTelemetry tracer provider (FastAPI's telemetry takes any provider but its own proxies)
+    that records who asks it for a tracer."""
+
+    def __init__(self):
+        from opentelemetry.trace import NoOpTracerProvider
+        self.asked: list[str] = []
+        self._noop = NoOpTracerProvider()
+
+    def get_tracer(self, name, *args, **kwargs):
+        self.asked.append(name)
+        return self._noop.get_tracer(name, *args, **kwargs)
+
+
+def test_no_telemetry_span_carries_a_path_or_a_query_to_a_configured_provider(system, monkeypatch):
+    """FastAPI's own telemetry would hand a span with the request's path and query (a patient's id, a family name)
+    to any provider an operator configures: it is off, as the access log holds neither."""
+    pytest.importorskip("fastapi.telemetry")
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from opentelemetry import trace
+
+    provider = _RecordingTracerProvider()
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", provider)
+    assert system.get("Patient?family=Dupont-Secret").status_code == 200
+    assert system.get("Patient/unknown-id").status_code == 404
+    assert provider.asked == []
+
+    control = FastAPI()                      # the same provider, FastAPI's defaults: asked for a tracer
+    control.get("/x")(lambda: {"ok": True})
+    assert TestClient(control).get("/x?family=Dupont-Secret").status_code == 200
+    assert provider.asked == ["fastapi"]
