@@ -8,12 +8,13 @@ from ..config import Settings
 from ..errors import BadRequest, PayloadTooLarge
 from ..limits import check_json_shape, whole_number
 from ..validation.structure import parse_json
+from .headers import headers_of
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as it passes `limit` bytes: the declared Content-Length first,
     then while it streams in (a chunked body declares nothing), so an oversized body is never buffered."""
-    headers = request.headers
+    headers = headers_of(request)
     declared = headers.get("content-length")
     if declared is None and request.method in ("GET", "HEAD") and "transfer-encoding" not in headers:
         # an HTTP/1.1 message declaring neither has no body (RFC 9112, 6.3); HTTP/2 may send one undeclared, but

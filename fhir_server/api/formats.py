@@ -23,6 +23,7 @@ from fastapi import Request
 from lxml import etree
 
 from ..errors import BadRequest, NotAcceptable
+from .headers import headers_of
 
 JSON, XML = "json", "xml"
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -81,7 +82,7 @@ def request_format(request: Request) -> str:
 def negotiate_request(request: Request) -> str:
     """Negotiates once per request and remembers it, so errors raised later answer in the same format."""
     format_param = request.query_params.get("_format") if request.scope.get("query_string") else None
-    request.state.fhir_format = negotiate(format_param, request.headers.get("accept", ""))
+    request.state.fhir_format = negotiate(format_param, headers_of(request).get("accept", ""))
     return request.state.fhir_format
 
 

@@ -12,6 +12,7 @@ from ..services.routing import route
 from ..limits import check_json_shape
 from .body import parse_body, read_body
 from .formats import is_xml, parse_xml
+from .headers import headers_of
 
 JSON_TYPES = ("application/fhir+json", "application/json", "application/json-patch+json")
 FORM = "application/x-www-form-urlencoded"
@@ -21,7 +22,7 @@ FORMAT_PARAMS = ("_format", "_pretty")
 async def interaction_from(request: Request, path: str) -> Interaction:
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in FORMAT_PARAMS]
     it = route(request.method, path, params)
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type = headers_of(request).get("content-type", "").split(";")[0].strip().lower()
     settings = request.app.state.settings
     raw = await read_body(request, settings.max_body_bytes)
     if it.kind in ("search-type", "search-system") and request.method == "POST":
@@ -37,8 +38,9 @@ async def interaction_from(request: Request, path: str) -> Interaction:
         it.content_type = media_type
     elif it.kind in ("create", "update", "patch", "bundle"):
         raise BadRequest(f"{it.kind} needs a request body")
-    it.if_match = request.headers.get("if-match")
-    it.if_none_exist = request.headers.get("if-none-exist")
+    headers = headers_of(request)
+    it.if_match = headers.get("if-match")
+    it.if_none_exist = headers.get("if-none-exist")
     it.lenient = "handling=lenient" in prefer_values(request)
     return it
 
@@ -53,7 +55,7 @@ def prefer_return(request: Request) -> str:
 
 
 def prefer_values(request: Request) -> list[str]:
-    return [v.strip() for v in request.headers.get("prefer", "").replace(";", ",").split(",") if v.strip()]
+    return [v.strip() for v in headers_of(request).get("prefer", "").replace(";", ",").split(",") if v.strip()]
 
 
 def _form_params(raw: bytes, media_type: str) -> list[tuple[str, str]]:

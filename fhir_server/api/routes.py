@@ -22,6 +22,7 @@ from ..services.dispatch import dispatch
 from .body import parse_body, read_body
 from .errors import unexpected_response
 from .formats import negotiate_request, request_format
+from .headers import headers_of
 from .requests import interaction_from, prefer_return
 from .responses import error_response, fhir_response, render
 
@@ -115,7 +116,7 @@ async def fhir(request: Request, path: str) -> Response:
 
 
 def authenticate(request: Request) -> Actor:
-    header = request.headers.get("authorization", "")
+    header = headers_of(request).get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("a Bearer token is required (Authorization: Bearer <JWT>)")
@@ -130,7 +131,7 @@ def base_url(request: Request) -> str:
         return configured.rstrip("/")
     scope = request.scope
     key = (scope.get("scheme"), tuple(scope.get("server") or ()), scope.get("root_path", ""),
-           request.headers.get("host"))
+           headers_of(request).get("host"))
     known = _BASE_URLS.get(key)
     if known is None:       # Starlette builds a URL object per call: about 2 % of a read, for the same answer every time
         if len(_BASE_URLS) >= MAX_BASE_URLS:        # the Host header is the client's: a bound, not a policy
