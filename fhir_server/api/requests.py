@@ -20,7 +20,8 @@ FORMAT_PARAMS = ("_format", "_pretty")
 
 
 async def interaction_from(request: Request, path: str) -> Interaction:
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in FORMAT_PARAMS]
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in FORMAT_PARAMS] \
+        if request.scope.get("query_string") else []        # a read has none: Starlette's parse costs ~1 % of it
     it = route(request.method, path, params)
     media_type = headers_of(request).get("content-type", "").split(";")[0].strip().lower()
     settings = request.app.state.settings
