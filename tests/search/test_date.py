@@ -125,3 +125,37 @@ def test_last_updated(db):
     assert db.ids("Patient", "_lastUpdated=gt2025-03-01") == {"new"}
     assert db.ids("Patient", "_lastUpdated=2025-01-01") == {"old"}
     assert db.ids("Patient", "_lastUpdated=le2025-01-01T11:00:00+01:00") == {"old"}
+
+
+def test_the_servers_own_instants_read_by_position_as_the_full_pattern_reads_them():
+    """`YYYY-MM-DDThh:mm:ss.fffZ` (what the server writes) takes a shorter path: the same range, the same refusals,
+    for valid, edge and malformed instants of that shape; those near it take the full pattern."""
+    import random
+
+    from fhir_server.search.types.date import _parsed_range, _utc_milliseconds
+
+    rng = random.Random(7)
+    texts = [f"{rng.randint(1, 9999):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:"
+             f"{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}Z" for _ in range(2000)]
+    texts += ["9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00.000Z", "2024-02-29T12:00:60.500Z",
+              "2023-02-29T12:00:00.000Z", "2024-13-01T00:00:00.000Z", "2024-01-01T24:00:00.000Z",
+              "2024-01-01T23:60:00.000Z", "２０２４-01-01T00:00:00.000Z", "2024-01-01T00:00:00.000z",
+              " 2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00.0000Z", "2024-01-01T00:00:00.00Z",
+              "2024-01-01T00:00:00.000+00:00", "2024-01-01 00:00:00.000Z", "2024-01-01T00:00:00,000Z"]
+
+    def outcome(parse, text):
+        try:
+            return parse(text)
+        except (ValueError, OverflowError) as error:
+            return type(error)
+
+    shortcut = 0
+    for text in texts:
+        fast = outcome(_utc_milliseconds, text)
+        if fast is None:
+            continue
+        shortcut += 1
+        assert fast == outcome(_parsed_range, text), text
+        if isinstance(fast, tuple):
+            assert all(t.tzinfo is not None and t.utcoffset().total_seconds() == 0 for t in fast)
+    assert shortcut >= 2000 + 7           # the shape was taken by the shortcut, refusals included
