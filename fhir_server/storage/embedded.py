@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Hashable
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 
 import mongomock
@@ -366,9 +366,28 @@ def _patched(value):
     return _plain_patch(value)      # OrderedDicts, Timestamps and the rest: mongomock's own rules
 
 
+# the stored form of the UTC datetimes met lately: a trace holds one instant at several places (its recorded time,
+# the lower bound of its date and _lastUpdated values) and the traces of one millisecond hold the same ones. Only
+# timezone.utc's: two equal datetimes of one zone with a DST fold are equal whatever their fold, not one instant.
+# A bound, then it starts afresh
+_STORED_INSTANTS: dict[datetime, datetime] = {}
+MAX_STORED_INSTANTS = 4_096
+
+
 def _stored_instant(value: datetime) -> datetime:
-    """A datetime as mongomock stores it: naive UTC, milliseconds. Built by the constructor, which takes a third
-    of `replace`'s time (every trace holds seven datetimes)."""
+    """A datetime as mongomock stores it: naive UTC, milliseconds."""
+    if value.tzinfo is not timezone.utc:
+        return _stored_form(value)
+    stored = _STORED_INSTANTS.get(value)      # one lookup: another thread may start afresh meanwhile
+    if stored is None:
+        if len(_STORED_INSTANTS) >= MAX_STORED_INSTANTS:
+            _STORED_INSTANTS.clear()
+        stored = _STORED_INSTANTS[value] = _stored_form(value)
+    return stored
+
+
+def _stored_form(value: datetime) -> datetime:
+    """Built by the constructor, which takes a third of `replace`'s time."""
     if value.tzinfo is not None:
         offset = value.utcoffset()
         if offset:                  # the server's own are UTC already

@@ -157,17 +157,19 @@ def test_answers_copy_every_value_as_mongomock_does_whatever_wrote_it():
     assert math.isnan(indexed.find_one({"_id": "json"})["res"]["nan"])
 
 
-def test_datetimes_are_stored_and_returned_as_mongomock_stores_and_returns_them():
+def test_datetimes_are_stored_and_returned_as_mongomock_stores_and_returns_them(monkeypatch):
     from zoneinfo import ZoneInfo
+    monkeypatch.setattr(embedded, "MAX_STORED_INSTANTS", 64)      # the remembered stored forms start afresh too
     rng, zones = random.Random(3), [None, timezone.utc, _PARIS, timezone(timedelta(hours=-9, minutes=-30)),
                                     ZoneInfo("Europe/Paris")]
     instants = [datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Paris")), datetime(1, 1, 2),
-                datetime(9999, 12, 31, 23, 59, 59, 999999)]
+                datetime(2026, 10, 25, 2, 30, fold=0, tzinfo=ZoneInfo("Europe/Paris")),
+                datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=timezone.utc), datetime(9999, 12, 31, 23, 59, 59, 999999)]
     for _ in range(2000):
         instant = datetime(rng.randint(1900, 2100), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23),
                            rng.randint(0, 59), rng.randint(0, 59), rng.choice([0, 123000, rng.randint(0, 999999)]))
         instants.append(instant.replace(tzinfo=rng.choice(zones)))
-    for instant in instants:
+    for instant in instants + instants[::-1] + rng.sample(instants, len(instants)):     # met again: remembered
         stored = embedded._patched(instant)
         assert (stored, stored.tzinfo, stored.fold) == (embedded._plain_patch(instant), None, 0), instant
         returned = embedded._returned(stored)
