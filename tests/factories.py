@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 INS_NIR_TEST = "urn:oid:1.2.250.1.213.1.4.10"
 RPPS = "https://rpps.esante.gouv.fr"
 FINESS = "https://finess.esante.gouv.fr"
@@ -36,6 +38,12 @@ def organization(finess: str = "750712184", name: str = "CHU de Paris") -> dict:
 DEFAULT_AUTHOR = "Practitioner/pra-factory-author"
 
 
+def recent_date() -> str:
+    """A day before now: a document written lately, whatever day the tests run (a fixed date ages past the rules'
+    14 days and one month, and a test of a fresh hidden document starts failing on its own)."""
+    return (datetime.now(timezone.utc) - timedelta(days=1)).replace(microsecond=0).isoformat()
+
+
 def document_reference(subject: str, author: str = DEFAULT_AUTHOR, **extra) -> dict:
     doc = {
         "resourceType": "DocumentReference",
@@ -44,7 +52,7 @@ def document_reference(subject: str, author: str = DEFAULT_AUTHOR, **extra) -> d
         "category": [{"coding": [{"system": "https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument",
                                   "code": "10", "display": "Compte rendu"}]}],
         "subject": {"reference": subject},
-        "date": "2026-11-20T10:00:00+01:00",
+        "date": recent_date(),
         "content": [{"attachment": {"contentType": "text/plain", "url": "Binary/b1"}}],
     }
     doc["author"] = [{"reference": author}]
