@@ -19,7 +19,8 @@ def test_the_holder_sees_who_and_why_with_links(seed):
     assert moreau["access"] == "authorised"
     basis = moreau["basis"] if isinstance(moreau["basis"], list) else [moreau["basis"]]
     consent = next(b for b in basis if b["kind"] == "consent")
-    assert consent["until"] == "2027-05-01" and consent["source"] == {"reference": "Consent/cns-david-cohen-autorisation-moreau"}
+    stored = ok(seed.system.get("Consent/cns-david-cohen-autorisation-moreau"))
+    assert consent["until"] == stored["provision"]["period"]["end"] and consent["source"] == {"reference": "Consent/cns-david-cohen-autorisation-moreau"}
     assert moreau["action"] == "http://testserver/fhir/Patient/pat-david-cohen/$oppose"
     assert listing["Practitioner/pra-marc-rousseau"]["access"] == "medecin_traitant"
     # the expired authorisation leaves Lambert with his own documents only (decisions.AUTHOR_SEES_OWN_DOCUMENTS)

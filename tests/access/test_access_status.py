@@ -31,16 +31,23 @@ def test_authorised_professional_by_ins_get_and_post(seed):
         "patient": {"reference": "Patient/pat-robert-vidal"}}
 
 
+def _period_end(seed, consent: str) -> str:
+    """The seeded authorisation's end, as stored (the seed's dates move with the day it is loaded)."""
+    return ok(seed.system.get(f"Consent/{consent}"))["provision"]["period"]["end"]
+
+
 def test_temporary_authorisation_says_until_when_and_mt_says_so(seed):
     moreau = flat(status_of(seed("Practitioner/pra-isabelle-moreau"), "Patient/pat-david-cohen/$access-status"))
-    assert moreau["authorization"] == {"status": "valid", "basis": "authorised", "validUntil": "2027-05-01"}
+    until = _period_end(seed, "cns-david-cohen-autorisation-moreau")
+    assert moreau["authorization"] == {"status": "valid", "basis": "authorised", "validUntil": until}
     mt = flat(status_of(seed("Practitioner/pra-antoine-lefebvre"), "Patient/pat-robert-vidal/$access-status"))
     assert mt["medecinTraitant"] is True and mt["authorization"] == {"status": "valid", "basis": "medecin_traitant"}
 
 
 def test_expired_authorisation(seed):
     lambert = flat(status_of(seed("Practitioner/pra-olivier-lambert"), "Patient/pat-david-cohen/$access-status"))
-    assert lambert["authorization"] == {"status": "expired", "expiredOn": "2026-10-31", "basis": "author"}
+    expired = _period_end(seed, "cns-david-cohen-autorisation-lambert-expiree")
+    assert lambert["authorization"] == {"status": "expired", "expiredOn": expired, "basis": "author"}
     assert "patient" not in lambert and "medecinTraitant" not in lambert
 
 
@@ -63,7 +70,10 @@ def test_unauthorised_professional_learns_the_emergency_modes_only(seed):
 
 def test_closed_record_and_unknown_ins(seed):
     garnier = flat(status_of(seed("Practitioner/pra-helene-garnier"), "Patient/pat-monique-renard/$access-status"))
-    assert garnier["status"] == "closed" and garnier["closureDate"].startswith("2026-06-30")
+    stored = ok(seed.system.get("Patient/pat-monique-renard"))
+    closure = next(part["valueDateTime"] for ext in stored["extension"] if ext["url"].endswith("/dmp-status")
+                   for part in ext["extension"] if part["url"] == "closureDate")
+    assert garnier["status"] == "closed" and garnier["closureDate"] == closure
     assert "emergencyMode" not in garnier
     other = flat(status_of(seed("Practitioner/pra-yann-le-gall"), "Patient/pat-monique-renard/$access-status"))
     assert other == {"recordExists": True, "status": "closed", "authorization": {"status": "none"}}
