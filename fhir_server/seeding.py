@@ -52,11 +52,13 @@ def load_seed(store: MongoStore, settings: Settings, seed_dir: Path | None = Non
 
 def moved(value, days: int):
     """`value` with the day of every date, dateTime and instant in it moved by `days` (time and offset kept)."""
+    if not days:
+        return value
     if isinstance(value, dict):
         return {key: moved(item, days) for key, item in value.items()}
     if isinstance(value, list):
         return [moved(item, days) for item in value]
-    if isinstance(value, str) and days:
+    if isinstance(value, str):
         match = _DAY_DATED.fullmatch(value)
         if match:
             try:
