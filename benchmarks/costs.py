@@ -8,7 +8,8 @@ two families of functions with wall clocks around their outermost calls:
 - policy: the access decisions and filters (services/guard.py, every method of access/policy.py's Policy,
   access/scope.py's search scope), including the store queries they make to read the patient's facts;
 - trace: building and storing the AuditEvent (services/tracing.py begin, failed and write, which covers the
-  chain, the index values and the insert).
+  chain, the index values and the insert; and write_together and write_collected, with which the whole request's
+  group commit, api/group_commit.py, stores what a read collected).
 The time the database spends evaluating the policy filter ANDed into a search's own query is not separable
 and counts as the search's. Two shares are printed: of the dispatch (the service layer alone), and of the whole
 request through the application's ASGI interface in-process (token check, routing, rendering, access log; no
@@ -90,7 +91,8 @@ def instrument(clock: Clock) -> None:
     targets = {("policy", getattr(guard, n)) for n in ("check_readable", "search_filter", "require_readable",
                                                           "check_writable", "note", "note_intended")}
     targets |= {("policy", scope_module.search_scope)}
-    targets |= {("trace", getattr(tracing, n)) for n in ("begin", "failed", "write")}
+    targets |= {("trace", getattr(tracing, n))
+                for n in ("begin", "failed", "write", "write_together", "write_collected")}
     wrapped = {id(f): clock.wrap(family, f) for family, f in targets}
     for name, module in list(sys.modules.items()):
         if not name.startswith("fhir_server") or module is None:

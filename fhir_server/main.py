@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from .api import errors as api_errors
 from .api.access_log import ACCESS_LOG, LineBatches, RequestLog
+from .api.group_commit import GroupCommit
 from .api.health import health_router
 from .api.routes import FhirFront, router
 from .access.acl import ACL_INDEXES, COMMON_ACL_INDEXES
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, store: MongoStore | None = N
     load_matrix(settings.access_matrix_file)     # a malformed access matrix stops the server here, not in a request
     app.state.store = store or open_store(settings)
     app.state.audit = AuditWriter(app.state.store)
+    app.state.group_commit = GroupCommit()
     app.state.tokens = TokenService(settings)
     app.state.capability = capability_statement()
     api_errors.install(app)

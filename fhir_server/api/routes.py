@@ -103,13 +103,18 @@ async def fhir(request: Request, path: str) -> Response:
     it = await interaction_from(request, path)
     request.state.interaction = f"{it.kind} ${it.operation}" if it.operation else it.kind
     request.state.resource_type = it.resource_type
-    ctx = Context(store=request.app.state.store, settings=request.app.state.settings, actor=actor,
+    store = request.app.state.store
+    ctx = Context(store=store, settings=request.app.state.settings, actor=actor,
                   base_url=base_url(request), request_id=request.state.request_id,
-                  prefer_return=prefer_return(request), audit=request.app.state.audit)
-    if ctx.store.embedded:
+                  prefer_return=prefer_return(request), audit=request.app.state.audit,
+                  collected=[] if store.embedded and actor.access_mode == "normal" and it.kind != "bundle" else None)
+    if store.embedded:
         # the embedded store runs one request at a time under its lock, all CPU: a hop to a worker thread
         # only adds the threads' fight for the GIL (a convoy that cut reads to a tenth)
-        out = dispatch(ctx, it)
+        try:
+            out = dispatch(ctx, it)
+        finally:        # a read's traces, stored with those of the other requests of this turn (group_commit.py)
+            await request.app.state.group_commit.stored(store, ctx.collected)
     else:
         out = await run_in_threadpool(dispatch, ctx, it)
     return render(out, ctx.base_url, ctx.prefer_return, it.kind, fmt)

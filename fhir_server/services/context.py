@@ -68,6 +68,9 @@ class Context:
     now: datetime = field(default_factory=now_ms)
     deferred: list = field(default_factory=list)   # refusal traces to write once a transaction rolled back
     pending: frozenset = frozenset()    # Type/id of the resources the current transaction Bundle creates
+    # where a read leaves its traces (with their contexts) for the caller to store together with other requests'
+    # (api/group_commit.py); None: tracing.write stores them at once, in a unit of work of their own
+    collected: list | None = None
     _policy: Policy | None = None
 
     @property

@@ -1,7 +1,9 @@
 """One AuditEvent per patient touched by an interaction, written before the response leaves (IHE BALP).
 
 A write's traces land in the write's unit of work, so a write is never stored untraced; a trace that
-cannot be written fails the request with 503 and no data is returned."""
+cannot be written fails the request with 503 and no data is returned. A read's traces are stored in a unit of
+their own, or, when the caller collects them (Context.collected), by the caller with other requests' traces
+(write_together), still before the response leaves."""
 
 from __future__ import annotations
 
@@ -34,11 +36,32 @@ def write(ctx: Context, trace: Trace) -> None:
     leaves), so that reading one's own traces cannot tell a hidden resource from an absent one."""
     if ctx.audit is None:
         return
-    if ctx.uow is None:     # a read: its traces get a unit of their own, all stored in one insert or none
-        with ctx.store.unit_of_work() as uow:
-            _append_all(ctx, trace, uow)
-    else:
+    if ctx.uow is not None:
         _append_all(ctx, trace, ctx.uow)
+    elif ctx.collected is not None:
+        ctx.collected.append((ctx, trace))
+    else:                   # a read: its traces get a unit of their own, all stored in one insert or none
+        write_together(ctx.store, [(ctx, trace)])
+
+
+def write_together(store, collected: list[tuple[Context, Trace]]) -> None:
+    """Traces collected from reads (Context.collected), of one request or of several, in one unit of work: all
+    stored, or none (the unit rolls back whole)."""
+    with store.unit_of_work() as uow:
+        for ctx, trace in collected:
+            _append_all(ctx, trace, uow)
+
+
+def write_collected(store, collected: list[tuple[Context, Trace]]) -> None:
+    """One request's collected traces; when they cannot be stored, the request fails as dispatch fails it when
+    its trace cannot be written inline: the trace of that failure is tried, then the failure raised."""
+    try:
+        write_together(store, collected)
+    except FhirError as error:
+        for _, trace in collected:
+            failed(trace, error)
+        write_together(store, collected)
+        raise
 
 
 def _append_all(ctx: Context, trace: Trace, uow) -> None:
