@@ -31,8 +31,9 @@ class GroupCommit:
         # own): touched only from that loop's thread
         self._turns: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}
 
-    async def stored(self, store, collected: list) -> None:
-        """Returns once `collected` (Context.collected of one request) is stored; raises what storing it raised."""
+    async def stored(self, store, collected: list | None) -> None:
+        """Returns once `collected` (Context.collected of one request: None or empty when it left nothing) is
+        stored; raises what storing it raised."""
         if not collected:
             return
         loop = asyncio.get_running_loop()
