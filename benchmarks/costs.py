@@ -11,9 +11,11 @@ two families of functions with wall clocks around their outermost calls:
   chain, the index values and the insert; and write_together and write_collected, with which the whole request's
   group commit, api/group_commit.py, stores what a read collected).
 The time the database spends evaluating the policy filter ANDed into a search's own query is not separable
-and counts as the search's. Two shares are printed: of the dispatch (the service layer alone), and of the whole
+and counts as the search's. Three shares are printed: of the dispatch (the service layer alone), of the whole
 request through the application's ASGI interface in-process (token check, routing, rendering, access log; no
-socket and no HTTP parser, which benchmarks/rest.py adds).
+socket and no HTTP parser, which benchmarks/rest.py adds), one request at a time, and of 16 such requests at once
+on one event loop, as a server meets 16 concurrent clients (reads then store their traces together,
+api/group_commit.py; µs per request).
 """
 
 from __future__ import annotations
@@ -128,7 +130,8 @@ def dispatched(ctx: Context, make):
     return run_once
 
 
-def requested(app, loop, token: str, path: str, query: str):
+def asgi_request(app, token: str, path: str, query: str):
+    """A function that makes one new request's coroutine: the GET through the application's ASGI interface."""
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
              "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
              "headers": [(b"host", b"127.0.0.1:8000"), (b"authorization", f"Bearer {token}".encode()),
@@ -141,7 +144,25 @@ def requested(app, loop, token: str, path: str, query: str):
     async def send(message):
         pass
 
-    return lambda: loop.run_until_complete(app({**scope, "state": {}}, receive, send))
+    return lambda: app({**scope, "state": {}}, receive, send)
+
+
+def requested(app, loop, token: str, path: str, query: str):
+    request = asgi_request(app, token, path, query)
+    return lambda: loop.run_until_complete(request())
+
+
+def requested_together(app, loop, token: str, path: str, query: str):
+    """CLIENTS of those requests at once on one event loop, as a server meets concurrent clients: the reads among
+    them store their traces together (api/group_commit.py). Timed per request."""
+    request = asgi_request(app, token, path, query)
+
+    async def all_of_them():
+        await asyncio.gather(*(request() for _ in range(CLIENTS)))
+    return lambda: loop.run_until_complete(all_of_them())
+
+
+CLIENTS = 16      # as benchmarks/rest.py's default concurrency
 
 
 def main() -> None:
@@ -153,19 +174,21 @@ def main() -> None:
     clock = Clock()
     instrument(clock)
     loop = asyncio.new_event_loop()
-    print(f"{'':50} {'dispatch':^23} {'whole request (ASGI)':^23}")
-    print(f"{'interaction':26} {'actor':22} {'µs':>7} {'policy':>7} {'trace':>7} {'µs':>7} {'policy':>7} {'trace':>7}")
+    print(f"{'':50} {'dispatch':^23} {'whole request (ASGI)':^23} {f'{CLIENTS} requests at once':^23}")
+    print(f"{'interaction':26} {'actor':22}" + f" {'µs':>7} {'policy':>7} {'trace':>7}" * 3)
     for name, make in INTERACTIONS.items():
         for who, actor in ACTORS.items():
             ctx = Context(store=app.state.store, settings=settings, actor=actor, base_url=settings.base_url,
                           request_id="bench", audit=app.state.audit)
             scope = "system/*.cruds" if actor.is_trusted_system else "user/*.cruds"
-            request = requested(app, loop, app.state.tokens.mint(actor.reference, scope=scope), *PATHS[name])
+            token = app.state.tokens.mint(actor.reference, scope=scope)
             cells = []
-            for run_once in (dispatched(ctx, make), request):
-                timed_runs(run_once, 50, clock)          # warm: caches, the chain heads
-                row = timed_runs(run_once, args.runs, clock)
-                cells.append(f"{row['µs']:7.0f} {100 * row['policy']:6.0f}% {100 * row['trace']:6.0f}%")
+            for run_once, per_run in ((dispatched(ctx, make), 1), (requested(app, loop, token, *PATHS[name]), 1),
+                                      (requested_together(app, loop, token, *PATHS[name]), CLIENTS)):
+                runs = max(1, args.runs // per_run)
+                timed_runs(run_once, max(1, 50 // per_run), clock)          # warm: caches, the chain heads
+                row = timed_runs(run_once, runs, clock)
+                cells.append(f"{row['µs'] / per_run:7.0f} {100 * row['policy']:6.0f}% {100 * row['trace']:6.0f}%")
             print(f"{name:26} {who:22} {' '.join(cells)}")
 
 
