@@ -146,6 +146,8 @@ def test_a_refusal_is_traced_with_the_reads_of_its_turn(app, seeded, monkeypatch
 
 
 def test_a_read_cancelled_while_its_trace_waits_is_traced_all_the_same(app, seeded, monkeypatch):
+    if not seeded.embedded:
+        pytest.skip("on MongoDB a read stores its own trace in the thread pool: no trace waits for a group commit")
     events: list = []
     _record_inserts(seeded, monkeypatch, events)
     first, second = _reads(app, events, ["Patient/pat-claire-martin", "Patient/pat-gerard-bonnet"])
