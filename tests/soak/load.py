@@ -56,6 +56,7 @@ class Run:
     own_updates: dict[str, int] = field(default_factory=dict)     # Observation id -> successful writes
     own_puts: dict[str, int] = field(default_factory=dict)        # Observation id -> successful PUTs
     shared_puts: int = 0
+    answered: set = field(default_factory=set)      # the X-Request-Id of every answer (any status)
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -149,6 +150,8 @@ class Client:
             self.run.record(kind, None, (time.perf_counter() - start) * 1000, allowed, f"{type(e).__name__} {e}")
             return None
         self.run.record(kind, response.status_code, (time.perf_counter() - start) * 1000, allowed, response.text)
+        with self.run.lock:
+            self.run.answered.add(response.headers.get("X-Request-Id"))
         return response
 
     def _create_own(self) -> str:

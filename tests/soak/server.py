@@ -13,7 +13,7 @@ import sys
 import orjson
 
 from fhir_server import cli, main
-from fhir_server.audit.writer import verify
+from fhir_server.audit.writer import COLLECTION, verify
 from fhir_server.storage.mongo import HISTORY
 
 opened = []
@@ -40,9 +40,20 @@ def version_gaps(store) -> list[str]:
     return gaps
 
 
+def traced_requests(store) -> list[str]:
+    """The request ids the stored traces name (BALP XrequestId entity)."""
+    ids = set()
+    for doc in store.find(COLLECTION, {}, projection={"res.entity": 1}):
+        for entity in doc["res"].get("entity", []):
+            if entity.get("type", {}).get("code") == "XrequestId":
+                ids.add(entity["what"]["identifier"]["value"])
+    return sorted(ids)
+
+
 def report(store) -> dict:
     checked, broken = verify(store)
-    return {"traces_checked": checked, "broken_chains": [str(b) for b in broken], "version_gaps": version_gaps(store)}
+    return {"traces_checked": checked, "broken_chains": [str(b) for b in broken], "version_gaps": version_gaps(store),
+            "traced_requests": traced_requests(store)}
 
 
 if __name__ == "__main__":

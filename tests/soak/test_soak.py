@@ -1,7 +1,7 @@
 """Issue 9, "Deliver" 5: 16 concurrent clients for 20 s against a real `dmp-fhir serve` process.
 
-No request hangs (each has a timeout) or gets a 5xx, no update is lost, every version history is contiguous
-and every audit chain verifies once the server has stopped. Figures of the same run: benchmarks/soak.py.
+No request hangs (each has a timeout) or gets a 5xx, no update is lost, every version history is contiguous,
+every audit chain verifies and every answer has its trace once the server has stopped. Figures of the same run: benchmarks/soak.py.
 DMP_FHIR_SOAK_SECONDS shortens or lengthens the run.
 """
 
@@ -51,3 +51,13 @@ def test_every_history_is_contiguous_and_every_audit_chain_verifies(soaked):
     assert report["version_gaps"] == []
     assert report["broken_chains"] == []
     assert report["traces_checked"] >= run.total()
+
+
+def test_every_answer_has_its_trace(soaked):
+    """Reads answer once their traces are stored, together with other requests' (api/group_commit.py): under 16
+    concurrent clients, every request that got an answer, whatever its status, left a trace naming it."""
+    run, report, _ = soaked
+    assert report is not None, "the server printed no integrity report after SIGTERM"
+    assert None not in run.answered and len(run.answered) == run.total() - sum(
+        run.statuses[kind][None] for kind in run.statuses)
+    assert run.answered - set(report["traced_requests"]) == set()
