@@ -42,6 +42,9 @@ PATTERNS = {
 READ_OPERATIONS = {"everything": ("PatientQuery", "E", "operation"), "validate": ("PatientRead", "E", "operation")}
 
 
+SUCCESS = "0"       # AuditEvent.outcome of an interaction that succeeded
+
+
 @dataclass
 class Trace:
     """What one interaction did, collected by the services, turned into AuditEvents by the writer."""
@@ -50,7 +53,7 @@ class Trace:
     query: str | None = None
     operation: str | None = None
     touched: dict[str, list[str]] = field(default_factory=dict)   # patient id ('' for none) -> references
-    outcome: str = "0"
+    outcome: str = SUCCESS
     outcome_text: str | None = None
     refused: bool = False
     hidden: bool = False        # answered "not found" because the resource is hidden from the actor

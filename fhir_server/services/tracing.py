@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace as with_fields
 from urllib.parse import urlencode
 
-from ..audit.balp import Trace, audit_event
+from ..audit.balp import SUCCESS, Trace, audit_event
 from ..errors import FhirError, Forbidden, Hidden
 from .context import Context, Interaction
 from .writing import instant
@@ -54,13 +54,17 @@ def write_together(store, collected: list[tuple[Context, Trace]]) -> None:
 
 def write_collected(store, collected: list[tuple[Context, Trace]]) -> None:
     """One request's collected traces; when they cannot be stored, the request fails as dispatch fails it when
-    its trace cannot be written inline: the trace of that failure is tried, then the failure raised."""
+    its trace cannot be written inline: the trace of that failure is tried, then the failure raised. A trace of a
+    failure already (a refusal, a hidden resource's "not found") is not tried again as a trace of this one, as
+    inline: rewritten, a hidden resource's trace would name in the actor's view what its absence does not."""
     try:
         write_together(store, collected)
     except FhirError as error:
-        for _, trace in collected:
+        answered = [(ctx, trace) for ctx, trace in collected if trace.outcome == SUCCESS]
+        for _, trace in answered:
             failed(trace, error)
-        write_together(store, collected)
+        if answered:
+            write_together(store, answered)
         raise
 
 

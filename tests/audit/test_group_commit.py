@@ -198,3 +198,25 @@ def test_a_batch_whose_read_cannot_be_traced_still_answers_for_its_write(app, se
     assert read["response"]["status"].startswith("503") and CLAIRE_INS not in response.text
     assert created["response"]["status"].startswith("201")
     assert seeded.find("Patient", {"res.name.family": "Groupe"}) != []
+
+
+def test_a_hidden_document_whose_trace_fails_once_answers_like_an_absent_one(app, seeded, monkeypatch):
+    """The first insert of each request's traces fails, the next would succeed. The trace of a "not found" is
+    not written again as the trace of the 503 (as when traces were written inline): rewritten, the hidden
+    document's would land in the holder's record under their own view, where an absent id's does not."""
+    events: list = []
+    failed_once: set = set()
+
+    def first_time(docs):
+        rids = {request_id(d["res"]) for d in docs} - failed_once
+        failed_once.update(rids)
+        return bool(rids)
+    _record_inserts(seeded, monkeypatch, events, refuse=first_time)
+    token = app.state.tokens.mint("Patient/pat-philippe-morel", scope="patient/*.cruds")
+    hidden = Exchange(app, token, "DocumentReference/doc-philippe-morel-cr-rcp-2026-11", events)
+    absent = Exchange(app, token, "DocumentReference/doc-philippe-morel-never-filed", events)
+    _together(app, [hidden])
+    _together(app, [absent])
+    assert hidden.status == absent.status == 503
+    assert hidden.json() == absent.json()
+    assert stored_traces(seeded, hidden.rid) == stored_traces(seeded, absent.rid) == []
