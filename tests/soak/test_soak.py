@@ -1,7 +1,8 @@
 """Issue 9, "Deliver" 5: 16 concurrent clients for 20 s against a real `dmp-fhir serve` process.
 
 No request hangs (each has a timeout) or gets a 5xx, no update is lost, every version history is contiguous,
-every audit chain verifies and every answer has its trace once the server has stopped. Figures of the same run: benchmarks/soak.py.
+every audit chain verifies and every answer has its trace once the server has stopped. Figures of the same run:
+benchmarks/soak.py.
 DMP_FHIR_SOAK_SECONDS shortens or lengthens the run.
 """
 
